@@ -1,0 +1,194 @@
+//! Command-line definition (clap derive). Only builds the command; `commands` turns it into
+//! library calls.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// twinsim: test a product change on digital twins of your customers before it ships.
+#[derive(Debug, Parser)]
+#[command(name = "twinsim", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// No progress output on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Print the time of each stage on stderr.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fit customer behaviour models to an event log and write model.json.
+    Fit(FitArgs),
+    /// Write a synthetic event log from stated parameters.
+    Generate(GenerateArgs),
+}
+
+/// Purchase models to fit.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModelArg {
+    /// BG/NBD (Fader, Hardie & Lee 2005).
+    Bgnbd,
+    /// Pareto/NBD (Schmittlein et al. 1987).
+    ParetoNbd,
+    /// Both, compared.
+    All,
+}
+
+/// Time unit of fitted rates.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum UnitArg {
+    /// Weeks (the classic papers' unit).
+    Week,
+    /// Days.
+    Day,
+}
+
+/// Same-day purchases.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SameDayArg {
+    /// Count a person's purchases on one day once (amounts summed).
+    Once,
+    /// Count each purchase at its time of day.
+    Each,
+}
+
+/// Bad-row policy.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BadRowArg {
+    /// Stop at the first malformed row.
+    Stop,
+    /// Skip it, count it and copy it to rejected.csv beside the outputs.
+    Skip,
+}
+
+/// `twinsim fit` options.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The event log (CSV, or whitespace-separated text with --delimiter whitespace).
+    pub input: PathBuf,
+    /// Where to write model.json (the per-customer file goes beside it).
+    #[arg(short, long, default_value = "outputs/model.json")]
+    pub output: PathBuf,
+    /// Identifier columns; rows sharing any identifier are one person.
+    #[arg(long, value_delimiter = ',', default_value = "customer_id")]
+    pub id_cols: Vec<String>,
+    /// Timestamp column (ISO date, ISO date-time or YYYYMMDD).
+    #[arg(long, default_value = "timestamp")]
+    pub time_col: String,
+    /// Amount column [default: `amount` if present].
+    #[arg(long)]
+    pub amount_col: Option<String>,
+    /// Channel column [default: `channel` if present].
+    #[arg(long)]
+    pub channel_col: Option<String>,
+    /// Event-kind column [default: `event` if present]; rows other than purchase/service are skipped.
+    #[arg(long)]
+    pub event_col: Option<String>,
+    /// Column names, in file order (for files without a header).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+    /// The file has no header line.
+    #[arg(long)]
+    pub no_header: bool,
+    /// Field separator: one character, `tab` or `whitespace`.
+    #[arg(long, default_value = ",")]
+    pub delimiter: String,
+    /// Last day observed [default: the day of the last event].
+    #[arg(long, value_name = "DATE")]
+    pub observation_end: Option<String>,
+    /// First day of a holdout period: fit on the days before, validate on the rest.
+    #[arg(long, value_name = "DATE")]
+    pub holdout_from: Option<String>,
+    /// Unit of fitted rates and times.
+    #[arg(long, value_enum, default_value = "week")]
+    pub time_unit: UnitArg,
+    /// How several purchases by one person on one day count.
+    #[arg(long, value_enum, default_value = "once")]
+    pub same_day: SameDayArg,
+    /// Purchase model(s) to fit.
+    #[arg(long, value_enum, default_value = "bgnbd")]
+    pub model: ModelArg,
+    /// What to do with malformed rows.
+    #[arg(long, value_enum, default_value = "stop")]
+    pub on_bad_row: BadRowArg,
+    /// Salt for hashing person keys [default: random, so keys cannot be matched across fits].
+    #[arg(long, env = "TWINSIM_SALT", hide_env_values = true)]
+    pub salt: Option<String>,
+    /// Print model.json to stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `twinsim generate` options.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Where to write the CSV event log.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Number of customers.
+    #[arg(long, default_value_t = 10_000)]
+    pub customers: usize,
+    /// Length of the log in weeks.
+    #[arg(long, default_value_t = 78.0)]
+    pub weeks: f64,
+    /// First purchases fall uniformly in the first this many weeks.
+    #[arg(long, default_value_t = 12.0)]
+    pub cohort_weeks: f64,
+    /// First day of the log.
+    #[arg(long, default_value = "2025-01-01")]
+    pub start: String,
+    /// Purchase/dropout process.
+    #[arg(long, value_enum, default_value = "bgnbd")]
+    pub model: ModelArg,
+    /// Purchase-rate shape (per week).
+    #[arg(long, default_value_t = 0.243)]
+    pub r: f64,
+    /// Purchase-rate rate (per week).
+    #[arg(long, default_value_t = 4.414)]
+    pub alpha: f64,
+    /// BG/NBD dropout Beta a.
+    #[arg(long, default_value_t = 0.793)]
+    pub a: f64,
+    /// BG/NBD dropout Beta b.
+    #[arg(long, default_value_t = 2.426)]
+    pub b: f64,
+    /// Pareto/NBD dropout-rate shape.
+    #[arg(long, default_value_t = 0.606)]
+    pub s: f64,
+    /// Pareto/NBD dropout-rate rate.
+    #[arg(long, default_value_t = 11.669)]
+    pub beta: f64,
+    /// Gamma-Gamma p.
+    #[arg(long, default_value_t = 6.25)]
+    pub spend_p: f64,
+    /// Gamma-Gamma q.
+    #[arg(long, default_value_t = 3.74)]
+    pub spend_q: f64,
+    /// Gamma-Gamma v (γ).
+    #[arg(long, default_value_t = 15.44)]
+    pub spend_v: f64,
+    /// Leave out the amount column.
+    #[arg(long)]
+    pub no_amount: bool,
+    /// Channels (empty for no channel column).
+    #[arg(long, value_delimiter = ',', default_value = "web,store,app")]
+    pub channels: Vec<String>,
+    /// Dirichlet concentration per channel [default: 1 each].
+    #[arg(long, value_delimiter = ',')]
+    pub channel_alpha: Option<Vec<f64>>,
+    /// Share of customers also seen under a phone number.
+    #[arg(long, default_value_t = 0.2)]
+    pub second_id_fraction: f64,
+    /// Write exact times of day (ISO date-times) instead of dates.
+    #[arg(long)]
+    pub time_of_day: bool,
+    /// Master seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}

@@ -1,0 +1,144 @@
+//! Glue: one function per subcommand, turning CLI options into one validated library job.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::cli::{BadRowArg, Cli, Command, FitArgs, GenerateArgs, ModelArg, SameDayArg, UnitArg};
+use twinsim::data::synthetic::{PurchaseProcess, SyntheticSpec, write_event_log};
+use twinsim::data::{BadRowPolicy, ColumnSpec, Delimiter, IngestOptions, Periods, SameDay, TimeUnit, dates};
+use twinsim::fit::bgnbd::BgNbd;
+use twinsim::fit::gamma_gamma::GammaGamma;
+use twinsim::fit::pareto_nbd::ParetoNbd;
+use twinsim::fit::suite::PurchaseModels;
+use twinsim::population::from_log::{FitJob, Stage, fit_event_log};
+use twinsim::report::{fit_table, write_atomic};
+use twinsim::{Error, Result};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let status = Status { quiet: cli.quiet, verbose: cli.verbose, start: Instant::now() };
+    match cli.command {
+        Command::Fit(args) => fit(args, &status),
+        Command::Generate(args) => generate(args, &status),
+    }
+}
+
+/// Stage messages on stderr: silent with --quiet, timings with --verbose.
+struct Status {
+    quiet: bool,
+    verbose: bool,
+    start: Instant,
+}
+
+impl Status {
+    fn stage(&self, what: &str) {
+        if self.verbose && !self.quiet {
+            eprintln!("[{:>8.3}s] {what}", self.start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+fn date_arg(option: &str, v: &Option<String>) -> Result<Option<i64>> {
+    v.as_deref()
+        .map(|s| dates::parse_day(s).map_err(|e| Error::Invalid(format!("{option}: {e}"))))
+        .transpose()
+}
+
+fn fit(a: FitArgs, status: &Status) -> Result<ExitCode> {
+    let delimiter: Delimiter = a.delimiter.parse().map_err(|e| Error::Invalid(format!("--delimiter: {e}")))?;
+    let job = FitJob {
+        input: a.input,
+        ingest: IngestOptions {
+            columns: ColumnSpec {
+                id_cols: a.id_cols,
+                time_col: a.time_col,
+                amount_col: a.amount_col,
+                channel_col: a.channel_col,
+                event_col: a.event_col,
+            },
+            delimiter,
+            header: !a.no_header,
+            names: a.columns,
+            on_bad_row: match a.on_bad_row {
+                BadRowArg::Stop => BadRowPolicy::Stop,
+                BadRowArg::Skip => BadRowPolicy::Skip,
+            },
+        },
+        periods: Periods {
+            observation_end: date_arg("--observation-end", &a.observation_end)?,
+            holdout_from: date_arg("--holdout-from", &a.holdout_from)?,
+            time_unit: match a.time_unit {
+                UnitArg::Week => TimeUnit::Week,
+                UnitArg::Day => TimeUnit::Day,
+            },
+            same_day: match a.same_day {
+                SameDayArg::Once => SameDay::Once,
+                SameDayArg::Each => SameDay::Each,
+            },
+        },
+        models: match a.model {
+            ModelArg::Bgnbd => PurchaseModels::BgNbd,
+            ModelArg::ParetoNbd => PurchaseModels::ParetoNbd,
+            ModelArg::All => PurchaseModels::All,
+        },
+        output: a.output,
+        salt: a.salt.unwrap_or_else(random_salt),
+    };
+    let model = fit_event_log(&job, |stage| match stage {
+        Stage::Ingest => status.stage("reading the event log"),
+        Stage::Ledger => status.stage("building per-customer statistics"),
+        Stage::Fit(m) => status.stage(&format!("fitting {m}")),
+        Stage::Write => status.stage("writing outputs"),
+    })?;
+    status.stage("done");
+    let mut out = std::io::stdout().lock();
+    let text = if a.json {
+        serde_json::to_string_pretty(&model).map_err(|e| Error::Invalid(e.to_string()))? + "\n"
+    } else {
+        fit_table::render(&model) + &format!("\n  wrote {}\n", job.output.display())
+    };
+    let _ = out.write_all(text.as_bytes());
+    let all_converged = model.models.values().all(|m| m.converged);
+    Ok(if all_converged { ExitCode::SUCCESS } else { ExitCode::from(3) })
+}
+
+fn random_salt() -> String {
+    use rand::RngExt;
+    let v: u128 = rand::rng().random();
+    format!("{v:032x}")
+}
+
+fn generate(a: GenerateArgs, status: &Status) -> Result<ExitCode> {
+    let process = match a.model {
+        ModelArg::ParetoNbd => PurchaseProcess::ParetoNbd(ParetoNbd::new(a.r, a.alpha, a.s, a.beta)?),
+        _ => PurchaseProcess::BgNbd(BgNbd::new(a.r, a.alpha, a.a, a.b)?),
+    };
+    let channels: Vec<String> = a.channels.into_iter().filter(|c| !c.is_empty()).collect();
+    let channel_alpha = a.channel_alpha.unwrap_or_else(|| vec![1.0; channels.len()]);
+    let spec = SyntheticSpec {
+        customers: a.customers,
+        weeks: a.weeks,
+        cohort_weeks: a.cohort_weeks,
+        start_day: dates::parse_day(&a.start).map_err(|e| Error::Invalid(format!("--start: {e}")))?,
+        process,
+        spend: if a.no_amount { None } else { Some(GammaGamma::new(a.spend_p, a.spend_q, a.spend_v)?) },
+        channels,
+        channel_alpha,
+        second_id_fraction: a.second_id_fraction,
+        time_of_day: a.time_of_day,
+        seed: a.seed,
+    };
+    spec.validate()?;
+    status.stage("generating");
+    let mut stats = None;
+    write_atomic(&a.output, |w| {
+        stats = Some(write_event_log(&spec, w)?);
+        Ok(())
+    })?;
+    if !status.quiet {
+        let s = stats.unwrap_or_default();
+        eprintln!("wrote {} rows for {} customers to {}", s.rows, s.customers, a.output.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

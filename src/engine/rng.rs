@@ -1,0 +1,38 @@
+//! Per-entity random streams: one Xoshiro256++ (32 bytes) per twin or synthetic customer, seeded
+//! from a hash of (seed, stream, index) so results do not depend on threads or order.
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// The generator every twin and synthetic customer uses.
+pub type TwinRng = Xoshiro256PlusPlus;
+
+/// SplitMix64 finaliser: a bijective 64-bit mix.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The stream of entity `index` in sub-stream `stream` (e.g. a replication) of master `seed`.
+pub fn stream(seed: u64, stream: u64, index: u64) -> TwinRng {
+    let h = mix(mix(mix(seed ^ 0x7477_696e_7369_6d00).wrapping_add(stream)).wrapping_add(index));
+    TwinRng::seed_from_u64(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::RngExt;
+
+    /// Value stability: these draws are part of twinsim's reproducibility promise.
+    #[test]
+    fn streams_are_stable_and_distinct() {
+        let a: u64 = stream(42, 0, 0).random();
+        let b: u64 = stream(42, 0, 1).random();
+        let c: u64 = stream(42, 1, 0).random();
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a, stream(42, 0, 0).random::<u64>());
+    }
+}

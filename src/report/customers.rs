@@ -1,0 +1,39 @@
+//! The per-customer statistics file beside `model.json`: salted keys only, never raw ids.
+
+use std::io::Write;
+
+use crate::data::Ledger;
+use crate::error::{Error, Result};
+
+/// Writes `key,frequency,recency,T,first_day,spend_mean,spend_n,holdout_frequency,p_alive,…`
+/// plus one `channel:<name>` count column per channel. `p_alive` comes from the primary model.
+pub fn write_customers(ledger: &Ledger, p_alive: &[f64], w: &mut dyn Write) -> Result<()> {
+    let io = |e| Error::io("customers file", e);
+    let mut header = String::from("key,frequency,recency,T,first_day,spend_mean,spend_n,holdout_frequency,p_alive");
+    for c in &ledger.channels {
+        header.push_str(",channel:");
+        header.push_str(&c.replace([',', '"', '\n'], "_"));
+    }
+    writeln!(w, "{header}").map_err(io)?;
+    for i in 0..ledger.len() {
+        write!(
+            w,
+            "{},{},{},{},{},{},{},{},{:.6}",
+            ledger.keys[i],
+            ledger.x[i],
+            ledger.t_x[i],
+            ledger.t[i],
+            crate::data::dates::format_day(ledger.first_day[i]),
+            if ledger.spend_mean[i].is_nan() { String::new() } else { format!("{:.4}", ledger.spend_mean[i]) },
+            ledger.spend_n[i],
+            ledger.holdout_x[i],
+            p_alive[i]
+        )
+        .map_err(io)?;
+        for n in ledger.channel_row(i) {
+            write!(w, ",{n}").map_err(io)?;
+        }
+        writeln!(w).map_err(io)?;
+    }
+    Ok(())
+}

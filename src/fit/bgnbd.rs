@@ -131,6 +131,9 @@ impl Objective for Likelihood {
         let mut g = [0.0; 4];
         self.neg_ll_grad(log_theta, &mut g)
     }
+    fn analytic_gradient(&self) -> bool {
+        true
+    }
     fn neg_ll_grad(&self, log_theta: &[f64], grad: &mut [f64]) -> f64 {
         let [r, alpha, a, b] = [0, 1, 2, 3].map(|i| log_theta[i].exp());
         let ln_alpha = alpha.ln();

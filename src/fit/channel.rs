@@ -6,20 +6,35 @@
 use super::special::{digamma, ln_gamma};
 use super::{Objective, par_sum};
 
-/// Dirichlet-multinomial likelihood over per-customer channel counts (customers × channels).
+/// Dirichlet-multinomial likelihood over per-customer channel counts. Customers with identical
+/// count vectors (most of them: counts are small) are merged into one weighted row.
 pub struct Likelihood<'a> {
     channels: &'a [String],
-    counts: &'a [u32],
+    counts: Vec<u32>,
+    weights: Vec<f64>,
 }
 
 impl<'a> Likelihood<'a> {
-    /// `counts` is row-major, one row of `channels.len()` counts per customer.
-    pub fn new(channels: &'a [String], counts: &'a [u32]) -> Self {
-        Likelihood { channels, counts }
+    /// `counts` is row-major, one row of `channels.len()` counts per customer; rows of all
+    /// zeros (no channel recorded) are left out.
+    pub fn new(channels: &'a [String], counts: &[u32]) -> Self {
+        let c = channels.len().max(1);
+        let mut rows: Vec<&[u32]> = counts.chunks(c).filter(|r| r.iter().any(|&n| n > 0)).collect();
+        rows.sort_unstable();
+        let (mut flat, mut weights): (Vec<u32>, Vec<f64>) = (Vec::new(), Vec::new());
+        for (i, r) in rows.iter().enumerate() {
+            if i > 0 && rows[i - 1] == *r {
+                *weights.last_mut().expect("pushed before") += 1.0;
+            } else {
+                flat.extend_from_slice(r);
+                weights.push(1.0);
+            }
+        }
+        Likelihood { channels, counts: flat, weights }
     }
 
     fn rows(&self) -> usize {
-        self.counts.len() / self.channels.len().max(1)
+        self.weights.len()
     }
 }
 
@@ -34,8 +49,7 @@ impl Objective for Likelihood<'_> {
         self.channels.to_vec()
     }
     fn n_obs(&self) -> usize {
-        let c = self.channels.len();
-        (0..self.rows()).filter(|&i| self.counts[i * c..(i + 1) * c].iter().any(|&n| n > 0)).count()
+        self.weights.iter().sum::<f64>() as usize
     }
     fn start(&self) -> Vec<f64> {
         vec![0.0; self.channels.len()]
@@ -43,6 +57,9 @@ impl Objective for Likelihood<'_> {
     fn neg_ll(&self, log_theta: &[f64]) -> f64 {
         let mut g = vec![0.0; log_theta.len()];
         self.neg_ll_grad(log_theta, &mut g)
+    }
+    fn analytic_gradient(&self) -> bool {
+        true
     }
     fn neg_ll_grad(&self, log_theta: &[f64], grad: &mut [f64]) -> f64 {
         const MAX_CHANNELS: usize = 32;
@@ -57,19 +74,16 @@ impl Objective for Likelihood<'_> {
             let mut acc = [0.0; MAX_CHANNELS + 2];
             for i in range {
                 let row = &self.counts[i * c..(i + 1) * c];
-                let n: u32 = row.iter().sum();
-                if n == 0 {
-                    continue;
-                }
-                let n = n as f64;
-                acc[0] += lg_total - ln_gamma(n + total) + ln_gamma(n + 1.0);
-                let shared = dg_total - digamma(n + total);
+                let w = self.weights[i];
+                let n = row.iter().sum::<u32>() as f64;
+                acc[0] += w * (lg_total - ln_gamma(n + total) + ln_gamma(n + 1.0));
+                let shared = w * (dg_total - digamma(n + total));
                 for (k, &nk) in row.iter().enumerate() {
                     let nk = nk as f64;
                     acc[2 + k] += shared;
                     if nk > 0.0 {
-                        acc[0] += ln_gamma(nk + alpha[k]) - lg[k] - ln_gamma(nk + 1.0);
-                        acc[2 + k] += digamma(nk + alpha[k]) - dg[k];
+                        acc[0] += w * (ln_gamma(nk + alpha[k]) - lg[k] - ln_gamma(nk + 1.0));
+                        acc[2 + k] += w * (digamma(nk + alpha[k]) - dg[k]);
                     }
                 }
             }

@@ -25,6 +25,11 @@ pub trait Objective: Sync {
     fn start(&self) -> Vec<f64>;
     /// −ln L at `exp(log_theta)`.
     fn neg_ll(&self, log_theta: &[f64]) -> f64;
+    /// Whether [`Objective::neg_ll_grad`] is analytic (then it costs about as much as
+    /// [`Objective::neg_ll`], and the optimiser always asks for both at once).
+    fn analytic_gradient(&self) -> bool {
+        false
+    }
     /// −ln L and its gradient with respect to `log_theta`; central differences unless overridden.
     fn neg_ll_grad(&self, log_theta: &[f64], grad: &mut [f64]) -> f64 {
         let f = self.neg_ll(log_theta);

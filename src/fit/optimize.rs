@@ -15,7 +15,44 @@ use crate::error::{Error, Result};
 /// and keeping the search finite avoids overflow in the likelihoods.
 const LOG_BOUND: f64 = 25.0;
 
-struct Problem<'a, O>(&'a O);
+/// The objective as argmin sees it. argmin asks for the cost and then the gradient at the same
+/// point; models with analytic gradients compute both at once, so the last pair is cached.
+struct Problem<'a, O> {
+    obj: &'a O,
+    last: std::sync::Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+}
+
+impl<'a, O: Objective> Problem<'a, O> {
+    fn new(obj: &'a O) -> Self {
+        Problem { obj, last: std::sync::Mutex::new(None) }
+    }
+
+    /// Penalised cost and gradient at `p`.
+    fn eval(&self, p: &[f64], need_grad: bool) -> (f64, Option<Vec<f64>>) {
+        if let Ok(guard) = self.last.lock()
+            && let Some((q, f, g)) = guard.as_ref()
+            && q.as_slice() == p
+        {
+            return (*f, Some(g.clone()));
+        }
+        let (c, extra) = penalty(p);
+        if !need_grad && !self.obj.analytic_gradient() {
+            return (self.obj.neg_ll(&c) + extra, None);
+        }
+        let mut g = vec![0.0; p.len()];
+        let f = self.obj.neg_ll_grad(&c, &mut g) + extra;
+        for ((gi, &v), &cv) in g.iter_mut().zip(p).zip(&c) {
+            *gi += 2e3 * (v - cv);
+            if !gi.is_finite() {
+                *gi = 0.0;
+            }
+        }
+        if let Ok(mut guard) = self.last.lock() {
+            *guard = Some((p.to_vec(), f, g.clone()));
+        }
+        (f, Some(g))
+    }
+}
 
 fn penalty(p: &[f64]) -> (Vec<f64>, f64) {
     let mut extra = 0.0;
@@ -34,8 +71,7 @@ impl<O: Objective> CostFunction for Problem<'_, O> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, p: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        let (c, extra) = penalty(p);
-        let f = self.0.neg_ll(&c) + extra;
+        let f = self.eval(p, false).0;
         Ok(if f.is_finite() { f } else { f64::MAX })
     }
 }
@@ -44,16 +80,7 @@ impl<O: Objective> Gradient for Problem<'_, O> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
     fn gradient(&self, p: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
-        let (c, _) = penalty(p);
-        let mut g = vec![0.0; p.len()];
-        self.0.neg_ll_grad(&c, &mut g);
-        for ((gi, &v), &cv) in g.iter_mut().zip(p).zip(&c) {
-            *gi += 2e3 * (v - cv);
-            if !gi.is_finite() {
-                *gi = 0.0;
-            }
-        }
-        Ok(g)
+        Ok(self.eval(p, true).1.unwrap_or_else(|| vec![0.0; p.len()]))
     }
 }
 
@@ -69,7 +96,7 @@ pub fn maximise(obj: &impl Objective, model: &str) -> Result<Fitted> {
             reason: "the log-likelihood is not finite at the starting values: check that the data have positive ages T and non-negative counts".into(),
         });
     }
-    let problem = Problem(obj);
+    let problem = Problem::new(obj);
     let (mut best, mut iterations, mut status) = lbfgs(&problem, start.clone());
     if best.is_none() || !matches!(status, TerminationStatus::Terminated(TerminationReason::SolverConverged)) {
         // Line-search trouble or the iteration limit: restart from a simplex search.
@@ -146,7 +173,7 @@ fn lbfgs<O: Objective>(problem: &Problem<'_, O>, start: Vec<f64>) -> (Option<Vec
     let Ok(solver) = solver else {
         return (None, 0, TerminationStatus::NotTerminated);
     };
-    match Executor::new(Problem(problem.0), solver)
+    match Executor::new(Problem::new(problem.obj), solver)
         .configure(|s| s.param(start).max_iters(500))
         .run()
     {
@@ -169,7 +196,7 @@ fn nelder_mead<O: Objective>(problem: &Problem<'_, O>, start: Vec<f64>, k: usize
     let Ok(solver) = solver else {
         return (start, 0);
     };
-    match Executor::new(Problem(problem.0), solver)
+    match Executor::new(Problem::new(problem.obj), solver)
         .configure(|s| s.max_iters(4000))
         .run()
     {

@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use crate::cli::{BadRowArg, Cli, Command, FitArgs, GenerateArgs, ModelArg, SameDayArg, UnitArg};
 use twinsim::data::synthetic::{PurchaseProcess, SyntheticSpec, write_event_log};
-use twinsim::data::{BadRowPolicy, ColumnSpec, Delimiter, IngestOptions, Periods, SameDay, TimeUnit, dates};
+use twinsim::data::{
+    BadRowPolicy, ColumnSpec, Delimiter, IngestOptions, Periods, SameDay, TimeUnit, dates,
+};
 use twinsim::fit::bgnbd::BgNbd;
 use twinsim::fit::gamma_gamma::GammaGamma;
 use twinsim::fit::pareto_nbd::ParetoNbd;
@@ -17,7 +19,11 @@ use twinsim::{Error, Result};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let status = Status { quiet: cli.quiet, verbose: cli.verbose, start: Instant::now() };
+    let status = Status {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        start: Instant::now(),
+    };
     match cli.command {
         Command::Fit(args) => fit(args, &status),
         Command::Generate(args) => generate(args, &status),
@@ -46,7 +52,10 @@ fn date_arg(option: &str, v: &Option<String>) -> Result<Option<i64>> {
 }
 
 fn fit(a: FitArgs, status: &Status) -> Result<ExitCode> {
-    let delimiter: Delimiter = a.delimiter.parse().map_err(|e| Error::Invalid(format!("--delimiter: {e}")))?;
+    let delimiter: Delimiter = a
+        .delimiter
+        .parse()
+        .map_err(|e| Error::Invalid(format!("--delimiter: {e}")))?;
     let job = FitJob {
         input: a.input,
         ingest: IngestOptions {
@@ -100,7 +109,11 @@ fn fit(a: FitArgs, status: &Status) -> Result<ExitCode> {
     };
     let _ = out.write_all(text.as_bytes());
     let all_converged = model.models.values().all(|m| m.converged);
-    Ok(if all_converged { ExitCode::SUCCESS } else { ExitCode::from(3) })
+    Ok(if all_converged {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
 }
 
 fn random_salt() -> String {
@@ -111,7 +124,9 @@ fn random_salt() -> String {
 
 fn generate(a: GenerateArgs, status: &Status) -> Result<ExitCode> {
     let process = match a.model {
-        ModelArg::ParetoNbd => PurchaseProcess::ParetoNbd(ParetoNbd::new(a.r, a.alpha, a.s, a.beta)?),
+        ModelArg::ParetoNbd => {
+            PurchaseProcess::ParetoNbd(ParetoNbd::new(a.r, a.alpha, a.s, a.beta)?)
+        }
         _ => PurchaseProcess::BgNbd(BgNbd::new(a.r, a.alpha, a.a, a.b)?),
     };
     let channels: Vec<String> = a.channels.into_iter().filter(|c| !c.is_empty()).collect();
@@ -120,9 +135,14 @@ fn generate(a: GenerateArgs, status: &Status) -> Result<ExitCode> {
         customers: a.customers,
         weeks: a.weeks,
         cohort_weeks: a.cohort_weeks,
-        start_day: dates::parse_day(&a.start).map_err(|e| Error::Invalid(format!("--start: {e}")))?,
+        start_day: dates::parse_day(&a.start)
+            .map_err(|e| Error::Invalid(format!("--start: {e}")))?,
         process,
-        spend: if a.no_amount { None } else { Some(GammaGamma::new(a.spend_p, a.spend_q, a.spend_v)?) },
+        spend: if a.no_amount {
+            None
+        } else {
+            Some(GammaGamma::new(a.spend_p, a.spend_q, a.spend_v)?)
+        },
         channels,
         channel_alpha,
         second_id_fraction: a.second_id_fraction,
@@ -138,7 +158,12 @@ fn generate(a: GenerateArgs, status: &Status) -> Result<ExitCode> {
     })?;
     if !status.quiet {
         let s = stats.unwrap_or_default();
-        eprintln!("wrote {} rows for {} customers to {}", s.rows, s.customers, a.output.display());
+        eprintln!(
+            "wrote {} rows for {} customers to {}",
+            s.rows,
+            s.customers,
+            a.output.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

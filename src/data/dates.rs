@@ -12,11 +12,20 @@ pub const DAY: i64 = 86_400;
 /// fractional seconds and `Z` or `±HH:MM` offset (converted to UTC).
 pub fn parse_timestamp(s: &[u8]) -> Result<i64, String> {
     let s = trim(s);
-    let (y, m, d, rest) = if s.len() >= 8 && s[..8].iter().all(u8::is_ascii_digit) && s.len() == 8
-    {
-        (digits(&s[0..4]), digits(&s[4..6]), digits(&s[6..8]), &s[8..])
+    let (y, m, d, rest) = if s.len() >= 8 && s[..8].iter().all(u8::is_ascii_digit) && s.len() == 8 {
+        (
+            digits(&s[0..4]),
+            digits(&s[4..6]),
+            digits(&s[6..8]),
+            &s[8..],
+        )
     } else if s.len() >= 10 && s[4] == b'-' && s[7] == b'-' {
-        (digits(&s[0..4]), digits(&s[5..7]), digits(&s[8..10]), &s[10..])
+        (
+            digits(&s[0..4]),
+            digits(&s[5..7]),
+            digits(&s[8..10]),
+            &s[10..],
+        )
     } else {
         return Err(format!(
             "'{}' is not a date: use YYYY-MM-DD, YYYYMMDD or an ISO date-time",
@@ -58,8 +67,14 @@ fn epoch() -> NaiveDate {
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(s.len());
-    let end = s.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = s
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &s[start..end]
 }
 
@@ -122,14 +137,27 @@ mod tests {
         assert_eq!(d / DAY, 9862);
         assert_eq!(parse_timestamp(b"1997-01-01T01:00:00Z").unwrap(), d + 3600);
         assert_eq!(parse_timestamp(b"1997-01-01 01:00").unwrap(), d + 3600);
-        assert_eq!(parse_timestamp(b"1997-01-01T01:00:00.250+01:00").unwrap(), d);
+        assert_eq!(
+            parse_timestamp(b"1997-01-01T01:00:00.250+01:00").unwrap(),
+            d
+        );
         assert_eq!(format_day(9862), "1997-01-01");
-        assert_eq!(parse_day("1997-09-30").unwrap() - parse_day("19970101").unwrap(), 272);
+        assert_eq!(
+            parse_day("1997-09-30").unwrap() - parse_day("19970101").unwrap(),
+            272
+        );
     }
 
     #[test]
     fn rejects() {
-        for bad in ["", "1997-02-30", "19971301", "1997/01/01", "yesterday", "1997-01-01T25:00"] {
+        for bad in [
+            "",
+            "1997-02-30",
+            "19971301",
+            "1997/01/01",
+            "yesterday",
+            "1997-01-01T25:00",
+        ] {
             assert!(parse_timestamp(bad.as_bytes()).is_err(), "{bad}");
         }
     }

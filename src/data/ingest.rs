@@ -145,7 +145,11 @@ pub fn read_event_log(path: &Path, opts: &IngestOptions) -> Result<EventLog> {
 }
 
 /// Copies the raw bytes of the rejected rows of `source` to `dest`, unchanged.
-pub fn copy_rejected_rows(source: &Path, rejected: &[Rejected], dest: &mut dyn Write) -> Result<()> {
+pub fn copy_rejected_rows(
+    source: &Path,
+    rejected: &[Rejected],
+    dest: &mut dyn Write,
+) -> Result<()> {
     let mut f = File::open(source).map_err(|e| Error::io(source, e))?;
     let mut buf = Vec::new();
     for r in rejected {
@@ -198,7 +202,13 @@ impl<'a> RowParser<'a> {
     }
 
     /// Handles one row; `Err` only when the policy is to stop.
-    fn row<'r>(&mut self, n_fields: usize, field: impl Fn(usize) -> &'r [u8], line: u64, span: (u64, u64)) -> Result<()> {
+    fn row<'r>(
+        &mut self,
+        n_fields: usize,
+        field: impl Fn(usize) -> &'r [u8],
+        line: u64,
+        span: (u64, u64),
+    ) -> Result<()> {
         self.log.rows_read += 1;
         match self.parse(n_fields, field) {
             Ok(()) => Ok(()),
@@ -210,14 +220,23 @@ impl<'a> RowParser<'a> {
                     reason: e.reason,
                 }),
                 BadRowPolicy::Skip => {
-                    self.log.rejected.push(Rejected { line, span, field: e.field, reason: e.reason });
+                    self.log.rejected.push(Rejected {
+                        line,
+                        span,
+                        field: e.field,
+                        reason: e.reason,
+                    });
                     Ok(())
                 }
             },
         }
     }
 
-    fn parse<'r>(&mut self, n_fields: usize, field: impl Fn(usize) -> &'r [u8]) -> std::result::Result<(), RowError> {
+    fn parse<'r>(
+        &mut self,
+        n_fields: usize,
+        field: impl Fn(usize) -> &'r [u8],
+    ) -> std::result::Result<(), RowError> {
         let cols = &self.cols;
         if n_fields != cols.names.len() {
             return Err(RowError {
@@ -256,7 +275,9 @@ impl<'a> RowParser<'a> {
                 if v < 0.0 {
                     return Err(RowError {
                         field: name(i),
-                        reason: format!("negative amount {v}: amounts must be ≥ 0 (leave refunds out of the log)"),
+                        reason: format!(
+                            "negative amount {v}: amounts must be ≥ 0 (leave refunds out of the log)"
+                        ),
                     });
                 }
                 v
@@ -279,17 +300,27 @@ impl<'a> RowParser<'a> {
         }
         let Some(&node) = self.nodes.first() else {
             return Err(RowError {
-                field: cols.ids.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>().join("|"),
+                field: cols
+                    .ids
+                    .iter()
+                    .map(|(_, c)| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|"),
                 reason: "missing id: every identifier column is empty".into(),
             });
         };
         for &other in &self.nodes[1..] {
             self.log.identity.union(node, other);
         }
-        self.log.events.push(Event { time, amount, node, channel, kind });
+        self.log.events.push(Event {
+            time,
+            amount,
+            node,
+            channel,
+            kind,
+        });
         Ok(())
     }
-
 }
 
 fn channel_index(channels: &mut Vec<String>, raw: &[u8]) -> Option<u16> {
@@ -312,10 +343,18 @@ fn default_names(n: usize) -> Vec<String> {
 }
 
 fn utf8_names(fields: impl Iterator<Item = Vec<u8>>) -> Vec<String> {
-    fields.map(|f| String::from_utf8_lossy(trim(&f)).into_owned()).collect()
+    fields
+        .map(|f| String::from_utf8_lossy(trim(&f)).into_owned())
+        .collect()
 }
 
-fn read_csv(file: File, delim: u8, display: &str, path: &Path, opts: &IngestOptions) -> Result<EventLog> {
+fn read_csv(
+    file: File,
+    delim: u8,
+    display: &str,
+    path: &Path,
+    opts: &IngestOptions,
+) -> Result<EventLog> {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delim)
         .has_headers(false)
@@ -341,7 +380,9 @@ fn read_csv(file: File, delim: u8, display: &str, path: &Path, opts: &IngestOpti
     }
     let mut start = rdr.position().byte();
     let mut line = rdr.position().line();
-    let first = rdr.read_byte_record(&mut rec).map_err(|e| csv_err(e, line))?;
+    let first = rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| csv_err(e, line))?;
     let names = opts
         .names
         .clone()
@@ -359,10 +400,18 @@ fn read_csv(file: File, delim: u8, display: &str, path: &Path, opts: &IngestOpti
         line = rdr.position().line();
         more = match rdr.read_byte_record(&mut rec) {
             Ok(m) => m,
-            Err(e) if opts.on_bad_row == BadRowPolicy::Skip && !matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+            Err(e)
+                if opts.on_bad_row == BadRowPolicy::Skip
+                    && !matches!(e.kind(), csv::ErrorKind::Io(_)) =>
+            {
                 parser.log.rows_read += 1;
                 let end = rdr.position().byte();
-                parser.log.rejected.push(Rejected { line, span: (start, end), field: "row".into(), reason: e.to_string() });
+                parser.log.rejected.push(Rejected {
+                    line,
+                    span: (start, end),
+                    field: "row".into(),
+                    reason: e.to_string(),
+                });
                 start = end;
                 line = rdr.position().line();
                 rec.clear();
@@ -374,7 +423,12 @@ fn read_csv(file: File, delim: u8, display: &str, path: &Path, opts: &IngestOpti
     Ok(parser.log)
 }
 
-fn read_whitespace(file: File, display: &str, path: &Path, opts: &IngestOptions) -> Result<EventLog> {
+fn read_whitespace(
+    file: File,
+    display: &str,
+    path: &Path,
+    opts: &IngestOptions,
+) -> Result<EventLog> {
     let mut rdr = BufReader::with_capacity(1 << 16, file);
     let mut buf = Vec::new();
     let mut spans: Vec<(usize, usize)> = Vec::new();
@@ -383,7 +437,9 @@ fn read_whitespace(file: File, display: &str, path: &Path, opts: &IngestOptions)
     let mut parser: Option<RowParser> = None;
     loop {
         buf.clear();
-        let n = rdr.read_until(b'\n', &mut buf).map_err(|e| Error::io(path, e))?;
+        let n = rdr
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::io(path, e))?;
         if n == 0 {
             break;
         }
@@ -401,7 +457,11 @@ fn read_whitespace(file: File, display: &str, path: &Path, opts: &IngestOptions)
                     .header
                     .then(|| utf8_names(spans.iter().map(|&(a, b)| buf[a..b].to_vec())));
                 let is_header = header.is_some();
-                let names = opts.names.clone().or(header).unwrap_or_else(|| default_names(spans.len()));
+                let names = opts
+                    .names
+                    .clone()
+                    .or(header)
+                    .unwrap_or_else(|| default_names(spans.len()));
                 let cols = ResolvedColumns::resolve(&opts.columns, names, display)?;
                 let p = parser.insert(RowParser::new(cols, display, path, opts.on_bad_row));
                 if is_header {

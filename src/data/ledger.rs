@@ -124,13 +124,22 @@ impl Ledger {
     }
 
     /// Builds the ledger from an event log; persons are keyed by `hash_key(canonical id)`.
-    pub fn build(log: &mut EventLog, periods: Periods, hash_key: impl Fn(&[u8]) -> String) -> Result<Ledger> {
+    pub fn build(
+        log: &mut EventLog,
+        periods: Periods,
+        hash_key: impl Fn(&[u8]) -> String,
+    ) -> Result<Ledger> {
         let persons = log.identity.persons();
         let mut service_contacts = 0;
         let mut rows: Vec<(u32, i64, f64, u16)> = Vec::with_capacity(log.events.len());
         for e in &log.events {
             match e.kind {
-                EventKind::Purchase => rows.push((persons.of_node[e.node as usize], e.time, e.amount, e.channel)),
+                EventKind::Purchase => rows.push((
+                    persons.of_node[e.node as usize],
+                    e.time,
+                    e.amount,
+                    e.channel,
+                )),
                 EventKind::Service => service_contacts += 1,
             }
         }
@@ -199,7 +208,15 @@ impl Ledger {
         while start < rows.len() {
             let person = rows[start].0;
             let end = start + rows[start..].iter().take_while(|r| r.0 == person).count();
-            l.add_person(&rows[start..end], each, cal_end_t, obs_end_t, n_ch, &persons.canonical[person as usize], &hash_key);
+            l.add_person(
+                &rows[start..end],
+                each,
+                cal_end_t,
+                obs_end_t,
+                n_ch,
+                &persons.canonical[person as usize],
+                &hash_key,
+            );
             start = end;
         }
         l.summary.customers = l.x.len();
@@ -286,7 +303,11 @@ impl Ledger {
         self.t_x.push((last - first) / unit);
         self.t.push((cal_end_t - first) / unit);
         self.first_day.push(rows[0].1.div_euclid(DAY));
-        self.spend_mean.push(if spend_n > 0 { spend_sum / spend_n as f64 } else { f64::NAN });
+        self.spend_mean.push(if spend_n > 0 {
+            spend_sum / spend_n as f64
+        } else {
+            f64::NAN
+        });
         self.spend_n.push(spend_n);
         self.holdout_x.push(holdout as f64);
     }

@@ -14,7 +14,10 @@ pub use ledger::{Ledger, Periods, SameDay, TimeUnit};
 /// Salted hash of a canonical identifier: 16 hex digits, never reversible without the salt.
 pub fn person_key(salt: &[u8; 32], canonical: &[u8]) -> String {
     let h = blake3::keyed_hash(salt, canonical);
-    h.as_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect()
+    h.as_bytes()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Derives the 32-byte hashing key from a user-given salt text.

@@ -65,10 +65,16 @@ impl SyntheticSpec {
             )));
         }
         if !(0.0..=1.0).contains(&self.second_id_fraction) {
-            return Err(Error::Invalid("--second-id-fraction must be between 0 and 1".into()));
+            return Err(Error::Invalid(
+                "--second-id-fraction must be between 0 and 1".into(),
+            ));
         }
-        if self.channels.len() != self.channel_alpha.len() || self.channel_alpha.iter().any(|a| !(*a > 0.0)) {
-            return Err(Error::Invalid("give one positive --channel-alpha per channel".into()));
+        if self.channels.len() != self.channel_alpha.len()
+            || self.channel_alpha.iter().any(|a| !(*a > 0.0))
+        {
+            return Err(Error::Invalid(
+                "give one positive --channel-alpha per channel".into(),
+            ));
         }
         Ok(())
     }
@@ -88,7 +94,10 @@ pub struct SyntheticStats {
 pub fn write_event_log(spec: &SyntheticSpec, out: &mut dyn Write) -> Result<SyntheticStats> {
     spec.validate()?;
     let dirichlet = (spec.channels.len() >= 2)
-        .then(|| Dirichlet::new(spec.channel_alpha.as_slice()).map_err(|e| Error::Invalid(format!("channel alpha: {e}"))))
+        .then(|| {
+            Dirichlet::new(spec.channel_alpha.as_slice())
+                .map_err(|e| Error::Invalid(format!("channel alpha: {e}")))
+        })
         .transpose()?;
     let horizon_days = spec.weeks * 7.0;
     let mut rows: Vec<(i64, String)> = (0..spec.customers)
@@ -162,7 +171,10 @@ pub fn write_event_log(spec: &SyntheticSpec, out: &mut dyn Write) -> Result<Synt
         out.write_all(line.as_bytes()).map_err(io)?;
         out.write_all(b"\n").map_err(io)?;
     }
-    Ok(SyntheticStats { rows: rows.len() as u64, customers: spec.customers as u64 })
+    Ok(SyntheticStats {
+        rows: rows.len() as u64,
+        customers: spec.customers as u64,
+    })
 }
 
 fn timestamp(secs: i64, time_of_day: bool) -> String {
@@ -171,5 +183,11 @@ fn timestamp(secs: i64, time_of_day: bool) -> String {
         return format_day(day);
     }
     let s = secs.rem_euclid(DAY);
-    format!("{}T{:02}:{:02}:{:02}", format_day(day), s / 3600, s / 60 % 60, s % 60)
+    format!(
+        "{}T{:02}:{:02}:{:02}",
+        format_day(day),
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }

@@ -31,7 +31,9 @@ impl BgNbd {
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
         for (n, v) in NAMES.iter().zip([r, alpha, a, b]) {
             if !(v > 0.0 && v.is_finite()) {
-                return Err(Error::Invalid(format!("BG/NBD parameter {n} = {v} must be positive and finite")));
+                return Err(Error::Invalid(format!(
+                    "BG/NBD parameter {n} = {v} must be positive and finite"
+                )));
             }
         }
         Ok(BgNbd { r, alpha, a, b })
@@ -45,7 +47,8 @@ impl BgNbd {
     /// Log-likelihood of one customer.
     pub fn ln_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;
-        let base = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_beta(a, b + x) - ln_beta(a, b);
+        let base =
+            ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_beta(a, b + x) - ln_beta(a, b);
         let alive = -(r + x) * (alpha + t).ln();
         if x > 0.0 {
             let dropped = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + t_x).ln();
@@ -86,7 +89,9 @@ impl BgNbd {
     /// the repeat-purchase times (the first purchase is at 0 and not included).
     pub fn simulate<R: Rng + ?Sized>(&self, t: f64, rng: &mut R, out: &mut Vec<f64>) {
         out.clear();
-        let lambda = Gamma::new(self.r, 1.0 / self.alpha).expect("validated").sample(rng);
+        let lambda = Gamma::new(self.r, 1.0 / self.alpha)
+            .expect("validated")
+            .sample(rng);
         let p = Beta::new(self.a, self.b).expect("validated").sample(rng);
         let mut now = 0.0;
         loop {
@@ -149,7 +154,11 @@ impl Objective for Likelihood {
             let dg_abx = digamma(a + b + x);
             ga += n * (dg_ab - dg_abx);
             gb += n * (dg_ab + digamma(b + x) - dg_b - dg_abx);
-            ln_ratio.push(if x > 0.0 { a.ln() - (b + x - 1.0).ln() } else { f64::NEG_INFINITY });
+            ln_ratio.push(if x > 0.0 {
+                a.ln() - (b + x - 1.0).ln()
+            } else {
+                f64::NEG_INFINITY
+            });
         }
         let n = self.rfm.customers() as f64;
         ll += n * r * ln_alpha;
@@ -227,9 +236,19 @@ mod tests {
             p[i] -= 2.0 * h;
             let down = lik.neg_ll(&p);
             let fd = (up - down) / (2.0 * h);
-            assert!((fd - g[i]).abs() < 1e-6 * (1.0 + fd.abs()), "param {i}: {fd} vs {}", g[i]);
+            assert!(
+                (fd - g[i]).abs() < 1e-6 * (1.0 + fd.abs()),
+                "param {i}: {fd} vs {}",
+                g[i]
+            );
         }
-        let m = BgNbd::new(theta[0].exp(), theta[1].exp(), theta[2].exp(), theta[3].exp()).unwrap();
+        let m = BgNbd::new(
+            theta[0].exp(),
+            theta[1].exp(),
+            theta[2].exp(),
+            theta[3].exp(),
+        )
+        .unwrap();
         let direct: f64 = (0..5).map(|i| m.ln_likelihood(x[i], tx[i], t[i])).sum();
         assert!((direct + lik.neg_ll(&theta)).abs() < 1e-9);
     }

@@ -19,7 +19,10 @@ impl<'a> Likelihood<'a> {
     /// zeros (no channel recorded) are left out.
     pub fn new(channels: &'a [String], counts: &[u32]) -> Self {
         let c = channels.len().max(1);
-        let mut rows: Vec<&[u32]> = counts.chunks(c).filter(|r| r.iter().any(|&n| n > 0)).collect();
+        let mut rows: Vec<&[u32]> = counts
+            .chunks(c)
+            .filter(|r| r.iter().any(|&n| n > 0))
+            .collect();
         rows.sort_unstable();
         let (mut flat, mut weights): (Vec<u32>, Vec<f64>) = (Vec::new(), Vec::new());
         for (i, r) in rows.iter().enumerate() {
@@ -30,7 +33,11 @@ impl<'a> Likelihood<'a> {
                 weights.push(1.0);
             }
         }
-        Likelihood { channels, counts: flat, weights }
+        Likelihood {
+            channels,
+            counts: flat,
+            weights,
+        }
     }
 
     fn rows(&self) -> usize {
@@ -64,7 +71,10 @@ impl Objective for Likelihood<'_> {
     fn neg_ll_grad(&self, log_theta: &[f64], grad: &mut [f64]) -> f64 {
         const MAX_CHANNELS: usize = 32;
         let c = self.channels.len();
-        assert!(c <= MAX_CHANNELS, "at most {MAX_CHANNELS} channels are supported");
+        assert!(
+            c <= MAX_CHANNELS,
+            "at most {MAX_CHANNELS} channels are supported"
+        );
         let alpha: Vec<f64> = log_theta.iter().map(|v| v.exp()).collect();
         let total: f64 = alpha.iter().sum();
         let lg: Vec<f64> = alpha.iter().map(|&a| ln_gamma(a)).collect();

@@ -29,7 +29,9 @@ impl GammaGamma {
     pub fn new(p: f64, q: f64, v: f64) -> Result<Self> {
         for (n, val) in NAMES.iter().zip([p, q, v]) {
             if !(val > 0.0 && val.is_finite()) {
-                return Err(Error::Invalid(format!("Gamma-Gamma parameter {n} = {val} must be positive and finite")));
+                return Err(Error::Invalid(format!(
+                    "Gamma-Gamma parameter {n} = {val} must be positive and finite"
+                )));
             }
         }
         Ok(GammaGamma { p, q, v })
@@ -42,7 +44,11 @@ impl GammaGamma {
 
     /// Population mean transaction value, pγ/(q−1) (infinite for q ≤ 1).
     pub fn mean_spend(&self) -> f64 {
-        if self.q > 1.0 { self.p * self.v / (self.q - 1.0) } else { f64::INFINITY }
+        if self.q > 1.0 {
+            self.p * self.v / (self.q - 1.0)
+        } else {
+            f64::INFINITY
+        }
     }
 
     /// E[M | x transactions with mean value m̄]: the posterior mean transaction value.
@@ -54,14 +60,18 @@ impl GammaGamma {
     /// Log-likelihood of a customer's mean value `mean` over `x` transactions.
     pub fn ln_likelihood(&self, x: f64, mean: f64) -> f64 {
         let GammaGamma { p, q, v } = *self;
-        ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q) + q * v.ln() + (p * x - 1.0) * mean.ln()
+        ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q)
+            + q * v.ln()
+            + (p * x - 1.0) * mean.ln()
             + p * x * x.ln()
             - (p * x + q) * (v + mean * x).ln()
     }
 
     /// Draws a customer's ν, then fills `out` with `out.len()` transaction values.
     pub fn simulate<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [f64]) {
-        let nu = Gamma::new(self.q, 1.0 / self.v).expect("validated").sample(rng);
+        let nu = Gamma::new(self.q, 1.0 / self.v)
+            .expect("validated")
+            .sample(rng);
         let spend = Gamma::new(self.p, 1.0 / nu).expect("positive");
         for o in out {
             *o = spend.sample(rng);
@@ -91,7 +101,12 @@ impl Likelihood {
             .unzip();
         let ln_mean = mean.iter().map(|m| m.ln()).collect();
         let distinct = DistinctCounts::new(&x, &vec![1.0; x.len()]);
-        Likelihood { x, mean, ln_mean, distinct }
+        Likelihood {
+            x,
+            mean,
+            ln_mean,
+            distinct,
+        }
     }
 }
 
@@ -156,7 +171,11 @@ mod tests {
         let lik = Likelihood::new(&x, &m);
         let theta = [1.2f64, 0.9, 2.1];
         let gg = GammaGamma::new(theta[0].exp(), theta[1].exp(), theta[2].exp()).unwrap();
-        let direct: f64 = x.iter().zip(&m).map(|(x, m)| gg.ln_likelihood(*x, *m)).sum();
+        let direct: f64 = x
+            .iter()
+            .zip(&m)
+            .map(|(x, m)| gg.ln_likelihood(*x, *m))
+            .sum();
         let mut g = [0.0; 3];
         assert!((lik.neg_ll_grad(&theta, &mut g) + direct).abs() < 1e-9);
         for i in 0..3 {
@@ -165,7 +184,11 @@ mod tests {
             let up = lik.neg_ll(&p);
             p[i] -= 2e-6;
             let fd = (up - lik.neg_ll(&p)) / 2e-6;
-            assert!((fd - g[i]).abs() < 1e-5 * (1.0 + fd.abs()), "{i}: {fd} vs {}", g[i]);
+            assert!(
+                (fd - g[i]).abs() < 1e-5 * (1.0 + fd.abs()),
+                "{i}: {fd} vs {}",
+                g[i]
+            );
         }
     }
 }

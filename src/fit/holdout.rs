@@ -60,7 +60,11 @@ pub struct HoldoutReport {
 }
 
 /// Scores a model's per-customer predictions `predict(x, t_x, T, length)` against the ledger.
-pub fn accuracy(ledger: &Ledger, length: f64, predict: impl Fn(f64, f64, f64, f64) -> f64 + Sync) -> ModelAccuracy {
+pub fn accuracy(
+    ledger: &Ledger,
+    length: f64,
+    predict: impl Fn(f64, f64, f64, f64) -> f64 + Sync,
+) -> ModelAccuracy {
     let predicted: Vec<f64> = (0..ledger.len())
         .into_par_iter()
         .map(|i| predict(ledger.x[i], ledger.t_x[i], ledger.t[i], length))
@@ -78,10 +82,22 @@ pub fn accuracy(ledger: &Ledger, length: f64, predict: impl Fn(f64, f64, f64, f6
     let by_frequency = (0..n)
         .map(|k| FrequencyRow {
             frequency: k as u32,
-            label: if k == n - 1 { format!("{k}+") } else { k.to_string() },
+            label: if k == n - 1 {
+                format!("{k}+")
+            } else {
+                k.to_string()
+            },
             customers: count[k],
-            actual_mean: if count[k] > 0 { act[k] / count[k] as f64 } else { 0.0 },
-            predicted_mean: if count[k] > 0 { pred[k] / count[k] as f64 } else { 0.0 },
+            actual_mean: if count[k] > 0 {
+                act[k] / count[k] as f64
+            } else {
+                0.0
+            },
+            predicted_mean: if count[k] > 0 {
+                pred[k] / count[k] as f64
+            } else {
+                0.0
+            },
         })
         .collect();
     ModelAccuracy {

@@ -87,7 +87,10 @@ impl Fitted {
 
 /// Sums `f` over `0..n` in fixed-size chunks in parallel, adding the partial sums in chunk order
 /// so that the result does not depend on the number of threads.
-pub(crate) fn par_sum<const K: usize>(n: usize, f: impl Fn(std::ops::Range<usize>) -> [f64; K] + Sync) -> [f64; K] {
+pub(crate) fn par_sum<const K: usize>(
+    n: usize,
+    f: impl Fn(std::ops::Range<usize>) -> [f64; K] + Sync,
+) -> [f64; K] {
     use rayon::prelude::*;
     const CHUNK: usize = 16_384;
     let chunks = n.div_ceil(CHUNK);
@@ -128,8 +131,17 @@ impl Rfm {
     /// order of customers.
     pub fn compress(x: &[f64], t_x: &[f64], t: &[f64]) -> Rfm {
         let mut rows: Vec<(f64, f64, f64)> = (0..x.len()).map(|i| (x[i], t_x[i], t[i])).collect();
-        rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.total_cmp(&b.2)));
-        let mut out = Rfm { x: Vec::new(), t_x: Vec::new(), t: Vec::new(), w: Vec::new() };
+        rows.sort_unstable_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then(a.1.total_cmp(&b.1))
+                .then(a.2.total_cmp(&b.2))
+        });
+        let mut out = Rfm {
+            x: Vec::new(),
+            t_x: Vec::new(),
+            t: Vec::new(),
+            w: Vec::new(),
+        };
         for r in rows {
             let n = out.x.len();
             if n > 0 && out.x[n - 1] == r.0 && out.t_x[n - 1] == r.1 && out.t[n - 1] == r.2 {
@@ -172,6 +184,10 @@ impl DistinctCounts {
         for (&i, &wi) in index.iter().zip(w) {
             counts[i as usize] += wi;
         }
-        DistinctCounts { values, index, counts }
+        DistinctCounts {
+            values,
+            index,
+            counts,
+        }
     }
 }

@@ -24,7 +24,10 @@ struct Problem<'a, O> {
 
 impl<'a, O: Objective> Problem<'a, O> {
     fn new(obj: &'a O) -> Self {
-        Problem { obj, last: std::sync::Mutex::new(None) }
+        Problem {
+            obj,
+            last: std::sync::Mutex::new(None),
+        }
     }
 
     /// Penalised cost and gradient at `p`.
@@ -98,7 +101,12 @@ pub fn maximise(obj: &impl Objective, model: &str) -> Result<Fitted> {
     }
     let problem = Problem::new(obj);
     let (mut best, mut iterations, mut status) = lbfgs(&problem, start.clone());
-    if best.is_none() || !matches!(status, TerminationStatus::Terminated(TerminationReason::SolverConverged)) {
+    if best.is_none()
+        || !matches!(
+            status,
+            TerminationStatus::Terminated(TerminationReason::SolverConverged)
+        )
+    {
         // Line-search trouble or the iteration limit: restart from a simplex search.
         let from = best.clone().unwrap_or(start);
         let (nm, it) = nelder_mead(&problem, from, k);
@@ -117,7 +125,11 @@ pub fn maximise(obj: &impl Objective, model: &str) -> Result<Fitted> {
     let grad_max = grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
     let grad_ok = grad_max <= 1e-3 * (1.0 + nll.abs()).sqrt();
     let at_bound = theta.iter().position(|v| v.abs() >= LOG_BOUND - 1e-6);
-    let params: IndexMap<String, f64> = names.iter().cloned().zip(theta.iter().map(|v| v.exp())).collect();
+    let params: IndexMap<String, f64> = names
+        .iter()
+        .cloned()
+        .zip(theta.iter().map(|v| v.exp()))
+        .collect();
     let (std_errors, cov_rows, pd) = match &cov {
         Some(c) => (
             names
@@ -125,14 +137,22 @@ pub fn maximise(obj: &impl Objective, model: &str) -> Result<Fitted> {
                 .enumerate()
                 .map(|(i, n)| (n.clone(), theta[i].exp() * c[(i, i)].max(0.0).sqrt()))
                 .collect(),
-            (0..k).map(|i| (0..k).map(|j| c[(i, j)]).collect()).collect(),
+            (0..k)
+                .map(|i| (0..k).map(|j| c[(i, j)]).collect())
+                .collect(),
             true,
         ),
-        None => (names.iter().map(|n| (n.clone(), f64::NAN)).collect(), Vec::new(), false),
+        None => (
+            names.iter().map(|n| (n.clone(), f64::NAN)).collect(),
+            Vec::new(),
+            false,
+        ),
     };
     let converged = grad_ok && pd && at_bound.is_none();
     let message = if converged {
-        format!("converged: largest gradient {grad_max:.1e} after {iterations} iterations ({status})")
+        format!(
+            "converged: largest gradient {grad_max:.1e} after {iterations} iterations ({status})"
+        )
     } else if let Some(i) = at_bound {
         format!(
             "did not converge: {} ran off to {} (the likelihood keeps rising towards the boundary); the data may not identify it — too few repeat buyers, or a period too short to see anyone leave. Try more data, a longer calibration period or another model",
@@ -140,7 +160,9 @@ pub fn maximise(obj: &impl Objective, model: &str) -> Result<Fitted> {
             if theta[i] > 0.0 { "infinity" } else { "zero" }
         )
     } else if !pd {
-        let weak = (0..k).min_by(|&i, &j| hessian[i][i].total_cmp(&hessian[j][j])).unwrap_or(0);
+        let weak = (0..k)
+            .min_by(|&i, &j| hessian[i][i].total_cmp(&hessian[j][j]))
+            .unwrap_or(0);
         format!(
             "did not converge: the Hessian is not positive definite at the estimate, so standard errors are undefined; the flattest direction involves {}. The model is poorly identified by these data: try more customers or a longer calibration period",
             names[weak]
@@ -166,7 +188,10 @@ pub fn maximise(obj: &impl Objective, model: &str) -> Result<Fitted> {
     })
 }
 
-fn lbfgs<O: Objective>(problem: &Problem<'_, O>, start: Vec<f64>) -> (Option<Vec<f64>>, u64, TerminationStatus) {
+fn lbfgs<O: Objective>(
+    problem: &Problem<'_, O>,
+    start: Vec<f64>,
+) -> (Option<Vec<f64>>, u64, TerminationStatus) {
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 7)
         .with_tolerance_grad(1e-9)
         .and_then(|s| s.with_tolerance_cost(1e-13));
@@ -179,13 +204,21 @@ fn lbfgs<O: Objective>(problem: &Problem<'_, O>, start: Vec<f64>) -> (Option<Vec
     {
         Ok(res) => {
             let st = res.state();
-            (st.get_best_param().cloned(), st.get_iter(), st.get_termination_status().clone())
+            (
+                st.get_best_param().cloned(),
+                st.get_iter(),
+                st.get_termination_status().clone(),
+            )
         }
         Err(_) => (None, 0, TerminationStatus::NotTerminated),
     }
 }
 
-fn nelder_mead<O: Objective>(problem: &Problem<'_, O>, start: Vec<f64>, k: usize) -> (Vec<f64>, u64) {
+fn nelder_mead<O: Objective>(
+    problem: &Problem<'_, O>,
+    start: Vec<f64>,
+    k: usize,
+) -> (Vec<f64>, u64) {
     let mut simplex = vec![start.clone()];
     for i in 0..k {
         let mut v = start.clone();

@@ -31,7 +31,9 @@ impl ParetoNbd {
     pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<Self> {
         for (n, v) in NAMES.iter().zip([r, alpha, s, beta]) {
             if !(v > 0.0 && v.is_finite()) {
-                return Err(Error::Invalid(format!("Pareto/NBD parameter {n} = {v} must be positive and finite")));
+                return Err(Error::Invalid(format!(
+                    "Pareto/NBD parameter {n} = {v} must be positive and finite"
+                )));
             }
         }
         Ok(ParetoNbd { r, alpha, s, beta })
@@ -47,9 +49,21 @@ impl ParetoNbd {
     fn ln_a0(&self, x: f64, t_x: f64, t: f64) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let rsx = r + s + x;
-        let (big, b2, small) = if alpha >= beta { (alpha, s + 1.0, beta) } else { (beta, r + x, alpha) };
+        let (big, b2, small) = if alpha >= beta {
+            (alpha, s + 1.0, beta)
+        } else {
+            (beta, r + x, alpha)
+        };
         let diff = big - small;
-        let term = |u: f64| hyp2f1(rsx, b2, rsx + 1.0, diff / (big + u)).ln() - rsx * (big + u).ln();
+        // Euler's transformation 2F1(a, b; a+1; z) = (1−z)^{1−b} 2F1(1, a+1−b; a+1; z) keeps
+        // every series term below z^k and moves the large factor into logs: no overflow for
+        // large x or z near 1. Here 1 − z = (small + u)/(big + u).
+        let term = |u: f64| {
+            let ln_big = (big + u).ln();
+            (1.0 - b2) * ((small + u).ln() - ln_big)
+                + hyp2f1(1.0, rsx + 1.0 - b2, rsx + 1.0, diff / (big + u)).ln()
+                - rsx * ln_big
+        };
         log_sub_exp(term(t_x), term(t))
     }
 
@@ -65,7 +79,10 @@ impl ParetoNbd {
     /// Probability that a customer with history (x, t_x, T) is alive at T.
     pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
-        let ln_odds = (s / (r + s + x)).ln() + (r + x) * (alpha + t).ln() + s * (beta + t).ln() + self.ln_a0(x, t_x, t);
+        let ln_odds = (s / (r + s + x)).ln()
+            + (r + x) * (alpha + t).ln()
+            + s * (beta + t).ln()
+            + self.ln_a0(x, t_x, t);
         1.0 / (1.0 + ln_odds.exp())
     }
 
@@ -87,8 +104,12 @@ impl ParetoNbd {
     /// repeat-purchase times.
     pub fn simulate<R: Rng + ?Sized>(&self, t: f64, rng: &mut R, out: &mut Vec<f64>) {
         out.clear();
-        let lambda = Gamma::new(self.r, 1.0 / self.alpha).expect("validated").sample(rng);
-        let mu = Gamma::new(self.s, 1.0 / self.beta).expect("validated").sample(rng);
+        let lambda = Gamma::new(self.r, 1.0 / self.alpha)
+            .expect("validated")
+            .sample(rng);
+        let mu = Gamma::new(self.s, 1.0 / self.beta)
+            .expect("validated")
+            .sample(rng);
         let lifetime = -(1.0 - rng.random::<f64>()).ln() / mu;
         let end = lifetime.min(t);
         let mut now = 0.0;
@@ -110,7 +131,9 @@ pub struct Likelihood {
 impl Likelihood {
     /// Customers' frequency, recency and age.
     pub fn new(x: &[f64], t_x: &[f64], t: &[f64]) -> Self {
-        Likelihood { rfm: Rfm::compress(x, t_x, t) }
+        Likelihood {
+            rfm: Rfm::compress(x, t_x, t),
+        }
     }
 }
 
@@ -131,7 +154,9 @@ impl Objective for Likelihood {
         };
         let d = &self.rfm;
         let [ll] = par_sum(d.x.len(), |range| {
-            [range.map(|i| d.w[i] * m.ln_likelihood(d.x[i], d.t_x[i], d.t[i])).sum()]
+            [range
+                .map(|i| d.w[i] * m.ln_likelihood(d.x[i], d.t_x[i], d.t[i]))
+                .sum()]
         });
         -ll
     }
@@ -159,9 +184,13 @@ mod tests {
                     })
                     .sum::<f64>()
                     * h;
-                let direct = pre + ((alpha + t).powf(-(r + x)) * (beta + t).powf(-s) + s * integral).ln();
+                let direct =
+                    pre + ((alpha + t).powf(-(r + x)) * (beta + t).powf(-s) + s * integral).ln();
                 let got = model.ln_likelihood(x, tx, t);
-                assert!((got - direct).abs() < 1e-7, "{x},{tx},{t}: {got} vs {direct}");
+                assert!(
+                    (got - direct).abs() < 1e-7,
+                    "{x},{tx},{t}: {got} vs {direct}"
+                );
             }
         }
     }

@@ -57,10 +57,11 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
         let w = z / (z - 1.0);
         return (1.0 - z).powf(-a) * hyp2f1(a, c - b, c, w);
     }
-    if c - a >= 1.0 && a > 0.0 {
+    // c − a is often 1 up to rounding (Pareto/NBD uses c = a + 1).
+    if c - a >= 1.0 - 1e-9 && a > 0.0 {
         return euler_integral(b, a, c, z);
     }
-    if c - b >= 1.0 && b > 0.0 {
+    if c - b >= 1.0 - 1e-9 && b > 0.0 {
         return euler_integral(a, b, c, z);
     }
     series(a, b, c, z)
@@ -88,20 +89,31 @@ fn series(a: f64, b: f64, c: f64, z: f64) -> f64 {
 fn euler_integral(a: f64, b: f64, c: f64, z: f64) -> f64 {
     let ln_norm = ln_gamma(c) - ln_gamma(b) - ln_gamma(c - b) - b.ln();
     let inv_b = 1.0 / b;
-    let e = c - b - 1.0;
+    let e = (c - b - 1.0).max(0.0);
     let f = |u: f64| {
         let t = u.powf(inv_b);
-        let base = if e == 0.0 { 1.0 } else { (1.0 - t).powf(e) };
+        let base = if e < 1e-9 { 1.0 } else { (1.0 - t).powf(e) };
         base * (1.0 - z * t).powf(-a)
     };
     // Panels [1−2^{−k}, 1−2^{−k−1}] until the last one is far narrower than the peak near u = 1,
-    // whose width is about b(1−z).
+    // whose width is about b(1−z); and [2^{−k−1}, 2^{−k}] towards u = 0, where t = u^{1/b} has a
+    // derivative singularity that a single Gauss rule resolves poorly.
     let width = (b * (1.0 - z)).min(1.0);
-    let panels = ((1.0 / width).log2().ceil() as i32 + 12).clamp(4, 200);
+    let upper = ((1.0 / width).log2().ceil() as i32 + 12).clamp(4, 200);
     let mut total = 0.0;
-    let mut lo = 0.0;
-    for k in 1..=panels {
-        let hi = if k == panels { 1.0 } else { 1.0 - 0.5f64.powi(k) };
+    let mut hi = 0.5;
+    for k in 1..=40 {
+        let lo = if k == 40 { 0.0 } else { 0.5f64.powi(k + 1) };
+        total += gauss_legendre(&f, lo, hi);
+        hi = lo;
+    }
+    let mut lo = 0.5;
+    for k in 2..=upper {
+        let hi = if k == upper {
+            1.0
+        } else {
+            1.0 - 0.5f64.powi(k)
+        };
         total += gauss_legendre(&f, lo, hi);
         lo = hi;
     }

@@ -46,7 +46,11 @@ pub fn predictor(name: &str, m: &Fitted) -> Result<Box<dyn Fn(f64, f64, f64, f64
 
 /// Fits the chosen purchase models, Gamma-Gamma when amounts exist and the channel model when
 /// channels exist; `progress` is called with each model's name before it is fitted.
-pub fn fit_ledger(ledger: &Ledger, which: PurchaseModels, mut progress: impl FnMut(&str)) -> Result<FitSuite> {
+pub fn fit_ledger(
+    ledger: &Ledger,
+    which: PurchaseModels,
+    mut progress: impl FnMut(&str),
+) -> Result<FitSuite> {
     let mut models = IndexMap::new();
     if matches!(which, PurchaseModels::BgNbd | PurchaseModels::All) {
         progress("bgnbd");
@@ -91,9 +95,16 @@ pub fn fit_ledger(ledger: &Ledger, which: PurchaseModels, mut progress: impl FnM
     if ledger.channels.len() >= 2 {
         progress("channel_dirichlet");
         let lik = channel::Likelihood::new(&ledger.channels, &ledger.channel_counts);
-        models.insert("channel_dirichlet".to_string(), maximise(&lik, "Dirichlet-multinomial channel mix")?);
+        models.insert(
+            "channel_dirichlet".to_string(),
+            maximise(&lik, "Dirichlet-multinomial channel mix")?,
+        );
     }
-    Ok(FitSuite { models, primary, holdout })
+    Ok(FitSuite {
+        models,
+        primary,
+        holdout,
+    })
 }
 
 use super::Objective as _;

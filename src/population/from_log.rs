@@ -43,7 +43,10 @@ pub enum Stage<'a> {
 pub fn fit_event_log(job: &FitJob, mut progress: impl FnMut(Stage)) -> Result<ModelFile> {
     progress(Stage::Ingest);
     let mut log = data::read_event_log(&job.input, &job.ingest)?;
-    let dir = job.output.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = job
+        .output
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     if job.ingest.on_bad_row == BadRowPolicy::Skip && !log.rejected.is_empty() {
         write_atomic(&dir.join("rejected.csv"), |w| {
             data::ingest::copy_rejected_rows(&job.input, &log.rejected, w)
@@ -59,7 +62,8 @@ pub fn fit_event_log(job: &FitJob, mut progress: impl FnMut(Stage)) -> Result<Mo
     let p_alive = p_alive(&ledger, &suite)?;
     write_atomic(&customers_path, |w| write_customers(&ledger, &p_alive, w))?;
     write_atomic(&job.output, |w| {
-        serde_json::to_writer_pretty(&mut *w, &model).map_err(|e| Error::io(&job.output, e.into()))?;
+        serde_json::to_writer_pretty(&mut *w, &model)
+            .map_err(|e| Error::io(&job.output, e.into()))?;
         w.write_all(b"\n").map_err(|e| Error::io(&job.output, e))
     })?;
     Ok(model)
@@ -70,16 +74,26 @@ fn p_alive(ledger: &Ledger, suite: &FitSuite) -> Result<Vec<f64>> {
     Ok(match suite.primary.as_str() {
         "pareto_nbd" => {
             let m = crate::fit::pareto_nbd::ParetoNbd::from_slice(&fitted.values())?;
-            (0..ledger.len()).map(|i| m.p_alive(ledger.x[i], ledger.t_x[i], ledger.t[i])).collect()
+            (0..ledger.len())
+                .map(|i| m.p_alive(ledger.x[i], ledger.t_x[i], ledger.t[i]))
+                .collect()
         }
         _ => {
             let m = crate::fit::bgnbd::BgNbd::from_slice(&fitted.values())?;
-            (0..ledger.len()).map(|i| m.p_alive(ledger.x[i], ledger.t_x[i], ledger.t[i])).collect()
+            (0..ledger.len())
+                .map(|i| m.p_alive(ledger.x[i], ledger.t_x[i], ledger.t[i]))
+                .collect()
         }
     })
 }
 
-fn model_file(job: &FitJob, log: &data::EventLog, ledger: &Ledger, suite: &FitSuite, customers: &Path) -> ModelFile {
+fn model_file(
+    job: &FitJob,
+    log: &data::EventLog,
+    ledger: &Ledger,
+    suite: &FitSuite,
+    customers: &Path,
+) -> ModelFile {
     ModelFile {
         schema: SCHEMA.into(),
         twinsim_version: env!("CARGO_PKG_VERSION").into(),
@@ -98,6 +112,8 @@ fn model_file(job: &FitJob, log: &data::EventLog, ledger: &Ledger, suite: &FitSu
         },
         models: suite.models.clone(),
         holdout: suite.holdout.clone(),
-        customers_file: customers.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
+        customers_file: customers
+            .file_name()
+            .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
     }
 }

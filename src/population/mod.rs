@@ -73,7 +73,10 @@ impl ModelFile {
         if m.schema != SCHEMA {
             return Err(Error::ModelFile {
                 path: path.to_path_buf(),
-                reason: format!("schema '{}' is not supported (expected '{SCHEMA}'): re-run `twinsim fit`", m.schema),
+                reason: format!(
+                    "schema '{}' is not supported (expected '{SCHEMA}'): re-run `twinsim fit`",
+                    m.schema
+                ),
             });
         }
         Ok(m)
@@ -81,7 +84,9 @@ impl ModelFile {
 
     /// The sibling per-customer file name for a model file path: `model.json` → `model.customers.csv`.
     pub fn customers_path(model_path: &Path) -> PathBuf {
-        let stem = model_path.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned());
+        let stem = model_path
+            .file_stem()
+            .map_or("model".into(), |s| s.to_string_lossy().into_owned());
         model_path.with_file_name(format!("{stem}.customers.csv"))
     }
 }

@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 /// plus one `channel:<name>` count column per channel. `p_alive` comes from the primary model.
 pub fn write_customers(ledger: &Ledger, p_alive: &[f64], w: &mut dyn Write) -> Result<()> {
     let io = |e| Error::io("customers file", e);
-    let mut header = String::from("key,frequency,recency,T,first_day,spend_mean,spend_n,holdout_frequency,p_alive");
+    let mut header = String::from(
+        "key,frequency,recency,T,first_day,spend_mean,spend_n,holdout_frequency,p_alive",
+    );
     for c in &ledger.channels {
         header.push_str(",channel:");
         header.push_str(&c.replace([',', '"', '\n'], "_"));
@@ -24,7 +26,11 @@ pub fn write_customers(ledger: &Ledger, p_alive: &[f64], w: &mut dyn Write) -> R
             ledger.t_x[i],
             ledger.t[i],
             crate::data::dates::format_day(ledger.first_day[i]),
-            if ledger.spend_mean[i].is_nan() { String::new() } else { format!("{:.4}", ledger.spend_mean[i]) },
+            if ledger.spend_mean[i].is_nan() {
+                String::new()
+            } else {
+                format!("{:.4}", ledger.spend_mean[i])
+            },
             ledger.spend_n[i],
             ledger.holdout_x[i],
             p_alive[i]

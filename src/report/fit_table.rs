@@ -31,12 +31,23 @@ pub fn render(m: &ModelFile) -> String {
         thousands(d.ledger.repeat_purchases as f64)
     );
     let _ = writeln!(s);
-    let _ = writeln!(s, "  {:<18} {:<8} {:>12} {:>10}", "model", "param", "estimate", "std.err");
+    let _ = writeln!(
+        s,
+        "  {:<18} {:<8} {:>12} {:>10}",
+        "model", "param", "estimate", "std.err"
+    );
     for (name, f) in &m.models {
         let mut first = true;
         for (p, v) in &f.params {
             let se = f.std_errors.get(p).copied().unwrap_or(f64::NAN);
-            let _ = writeln!(s, "  {:<18} {:<8} {:>12} {:>10}", if first { name.as_str() } else { "" }, p, num(*v), num(se));
+            let _ = writeln!(
+                s,
+                "  {:<18} {:<8} {:>12} {:>10}",
+                if first { name.as_str() } else { "" },
+                p,
+                num(*v),
+                num(se)
+            );
             first = false;
         }
         let _ = writeln!(
@@ -47,7 +58,11 @@ pub fn render(m: &ModelFile) -> String {
             f.aic,
             f.bic,
             f.n_obs,
-            if f.converged { "converged" } else { "NOT CONVERGED" }
+            if f.converged {
+                "converged"
+            } else {
+                "NOT CONVERGED"
+            }
         );
         if !f.converged {
             let _ = writeln!(s, "  {:<18} {}", "", f.message);
@@ -60,13 +75,25 @@ pub fn render(m: &ModelFile) -> String {
             "  holdout {} .. {} ({:.1} {unit}s): actual {:.0}, predicted {:.1} ({}), MAE per customer {:.3}",
             h.from, h.to, h.length, h.actual_total, h.predicted_total, h.model, h.mae_per_customer
         );
-        let _ = writeln!(s, "  {:>9} {:>9} {:>8} {:>10}", "frequency", "customers", "actual", "predicted");
+        let _ = writeln!(
+            s,
+            "  {:>9} {:>9} {:>8} {:>10}",
+            "frequency", "customers", "actual", "predicted"
+        );
         for r in &h.by_frequency {
-            let _ = writeln!(s, "  {:>9} {:>9} {:>8.3} {:>10.3}", r.label, r.customers, r.actual_mean, r.predicted_mean);
+            let _ = writeln!(
+                s,
+                "  {:>9} {:>9} {:>8.3} {:>10.3}",
+                r.label, r.customers, r.actual_mean, r.predicted_mean
+            );
         }
         if h.by_model.len() > 1 {
             for (name, a) in &h.by_model {
-                let _ = writeln!(s, "  {name:<12} predicted {:.1}, MAE per customer {:.3}", a.predicted_total, a.mae_per_customer);
+                let _ = writeln!(
+                    s,
+                    "  {name:<12} predicted {:.1}, MAE per customer {:.3}",
+                    a.predicted_total, a.mae_per_customer
+                );
             }
         }
     }

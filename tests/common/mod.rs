@@ -1,0 +1,34 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// `../shared/data` beside the project. Absent in a user's own clone: the test says so and
+/// skips; under `CI=true` its absence is a failure.
+pub fn shared_data() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if dir.join("CDNOW_sample.txt").is_file() {
+        return Some(dir);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{} is missing, and CI=true: the CDNOW checks must run in CI",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "skipping: {} not found (it sits beside the project in CI)",
+        dir.display()
+    );
+    None
+}
+
+/// The twinsim binary under test.
+pub fn twinsim() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("twinsim").expect("binary built")
+}
+
+/// Reads a JSON file.
+pub fn json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("valid JSON")
+}

@@ -11,6 +11,8 @@
 //! [`population::from_log::fit_event_log`] runs the whole chain; each stage is usable alone.
 //! Synthetic logs for tests and demos come from [`data::synthetic`].
 
+#![warn(missing_docs)]
+
 pub mod data;
 pub mod engine;
 pub mod error;

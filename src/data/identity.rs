@@ -1,16 +1,28 @@
 //! Identity merge: rows that share any identifier (email, phone, user id, …) are one person.
 //! Union-find over identifiers, with path halving and union by size.
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
 
-/// All identifiers seen, and which of them belong together.
-#[derive(Debug, Default)]
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+
+/// All identifiers seen, and which of them belong together. Each identifier's bytes are stored
+/// once, in `keys`; the hash table holds only node numbers (one allocation per new identifier).
+#[derive(Default)]
 pub struct IdentityGraph {
-    index: FxHashMap<Box<[u8]>, u32>,
+    index: HashTable<u32>,
     keys: Vec<Box<[u8]>>,
     parent: Vec<u32>,
     size: Vec<u32>,
     scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for IdentityGraph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityGraph")
+            .field("identifiers", &self.keys.len())
+            .finish()
+    }
 }
 
 /// The persons found: a dense person number per identifier and each person's canonical identifier.
@@ -29,13 +41,19 @@ impl IdentityGraph {
         self.scratch.extend_from_slice(column.as_bytes());
         self.scratch.push(b'=');
         self.scratch.extend_from_slice(value);
-        if let Some(&n) = self.index.get(self.scratch.as_slice()) {
+        let hash = FxBuildHasher.hash_one(self.scratch.as_slice());
+        let keys = &self.keys;
+        if let Some(&n) = self
+            .index
+            .find(hash, |&i| *keys[i as usize] == *self.scratch)
+        {
             return n;
         }
         let n = self.keys.len() as u32;
-        let key: Box<[u8]> = self.scratch.as_slice().into();
-        self.index.insert(key.clone(), n);
-        self.keys.push(key);
+        let keys = &self.keys;
+        self.index
+            .insert_unique(hash, n, |&i| FxBuildHasher.hash_one(&*keys[i as usize]));
+        self.keys.push(self.scratch.as_slice().into());
         self.parent.push(n);
         self.size.push(1);
         n

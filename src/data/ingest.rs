@@ -179,6 +179,8 @@ struct RowParser<'a> {
     policy: BadRowPolicy,
     log: EventLog,
     nodes: Vec<u32>,
+    /// Logs are usually sorted by time, so consecutive rows often share a timestamp.
+    last_time: (Vec<u8>, i64),
 }
 
 impl<'a> RowParser<'a> {
@@ -188,6 +190,7 @@ impl<'a> RowParser<'a> {
             file,
             policy,
             nodes: Vec::with_capacity(cols.ids.len()),
+            last_time: (Vec::new(), 0),
             log: EventLog {
                 source: path.to_path_buf(),
                 columns: cols.clone(),
@@ -257,10 +260,19 @@ impl<'a> RowParser<'a> {
                 return Ok(());
             }
         };
-        let time = parse_timestamp(field(cols.time)).map_err(|reason| RowError {
-            field: name(cols.time),
-            reason,
-        })?;
+        let raw_time = field(cols.time);
+        let time = if raw_time == self.last_time.0.as_slice() && !raw_time.is_empty() {
+            self.last_time.1
+        } else {
+            let t = parse_timestamp(raw_time).map_err(|reason| RowError {
+                field: name(cols.time),
+                reason,
+            })?;
+            self.last_time.0.clear();
+            self.last_time.0.extend_from_slice(raw_time);
+            self.last_time.1 = t;
+            t
+        };
         let amount = match cols.amount.map(|i| (i, trim(field(i)))) {
             None | Some((_, b"")) => f64::NAN,
             Some((i, raw)) => {

@@ -70,7 +70,7 @@ impl SyntheticSpec {
             ));
         }
         if self.channels.len() != self.channel_alpha.len()
-            || self.channel_alpha.iter().any(|a| !(*a > 0.0))
+            || self.channel_alpha.iter().any(|a| a.is_nan() || *a <= 0.0)
         {
             return Err(Error::Invalid(
                 "give one positive --channel-alpha per channel".into(),

@@ -7,6 +7,7 @@ pub mod gamma_gamma;
 pub mod holdout;
 pub mod optimize;
 pub mod pareto_nbd;
+pub mod purchase;
 pub mod special;
 pub mod suite;
 

@@ -19,8 +19,11 @@ const LOG_BOUND: f64 = 25.0;
 /// point; models with analytic gradients compute both at once, so the last pair is cached.
 struct Problem<'a, O> {
     obj: &'a O,
-    last: std::sync::Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: std::sync::Mutex<Option<Evaluation>>,
 }
+
+/// A point, the penalised cost there and its gradient.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
 
 impl<'a, O: Objective> Problem<'a, O> {
     fn new(obj: &'a O) -> Self {
@@ -119,8 +122,7 @@ pub fn maximise(obj: &impl Objective, model: &str) -> Result<Fitted> {
     let theta = best.unwrap_or_else(|| obj.start());
     let mut grad = vec![0.0; k];
     let nll = obj.neg_ll_grad(&theta, &mut grad);
-    let hessian = hessian(obj, &theta);
-    let h = DMatrix::from_row_slice(k, k, &hessian.concat());
+    let h = hessian(obj, &theta);
     let cov = h.clone().cholesky().map(|c| c.inverse());
     let grad_max = grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
     let grad_ok = grad_max <= 1e-3 * (1.0 + nll.abs()).sqrt();
@@ -160,9 +162,11 @@ pub fn maximise(obj: &impl Objective, model: &str) -> Result<Fitted> {
             if theta[i] > 0.0 { "infinity" } else { "zero" }
         )
     } else if !pd {
-        let weak = (0..k)
-            .min_by(|&i, &j| hessian[i][i].total_cmp(&hessian[j][j]))
-            .unwrap_or(0);
+        // The flattest direction is the eigenvector of the smallest eigenvalue; name the
+        // parameter that dominates it.
+        let eig = h.clone().symmetric_eigen();
+        let low = eig.eigenvalues.imin();
+        let weak = eig.eigenvectors.column(low).iamax();
         format!(
             "did not converge: the Hessian is not positive definite at the estimate, so standard errors are undefined; the flattest direction involves {}. The model is poorly identified by these data: try more customers or a longer calibration period",
             names[weak]
@@ -242,10 +246,10 @@ fn nelder_mead<O: Objective>(
 }
 
 /// Hessian of −ln L on the log scale by central differences of the gradient, symmetrised.
-pub fn hessian(obj: &impl Objective, theta: &[f64]) -> Vec<Vec<f64>> {
+pub fn hessian(obj: &impl Objective, theta: &[f64]) -> DMatrix<f64> {
     let k = theta.len();
     let h = 1e-4;
-    let mut rows = vec![vec![0.0; k]; k];
+    let mut m = DMatrix::zeros(k, k);
     let mut p = theta.to_vec();
     let (mut gu, mut gd) = (vec![0.0; k], vec![0.0; k]);
     for j in 0..k {
@@ -255,15 +259,8 @@ pub fn hessian(obj: &impl Objective, theta: &[f64]) -> Vec<Vec<f64>> {
         obj.neg_ll_grad(&p, &mut gd);
         p[j] = theta[j];
         for i in 0..k {
-            rows[i][j] = (gu[i] - gd[i]) / (2.0 * h);
+            m[(i, j)] = (gu[i] - gd[i]) / (2.0 * h);
         }
     }
-    for i in 0..k {
-        for j in 0..i {
-            let m = 0.5 * (rows[i][j] + rows[j][i]);
-            rows[i][j] = m;
-            rows[j][i] = m;
-        }
-    }
-    rows
+    (&m + m.transpose()) * 0.5
 }

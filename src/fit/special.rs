@@ -42,7 +42,7 @@ pub fn log_sub_exp(a: f64, b: f64) -> f64 {
 /// towards t = 1, where the integrand peaks; otherwise the series, which still converges for z < 1.
 /// Returns NaN for z ≥ 1 or c a non-positive integer.
 pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
-    if !(z < 1.0) || (c <= 0.0 && c == c.floor()) {
+    if z.is_nan() || z >= 1.0 || (c <= 0.0 && c == c.floor()) {
         return f64::NAN;
     }
     if z == 0.0 || a == 0.0 || b == 0.0 {

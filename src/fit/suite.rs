@@ -4,6 +4,7 @@
 use indexmap::IndexMap;
 
 use super::holdout::{HoldoutReport, accuracy};
+use super::purchase::PurchaseModel;
 use super::{Fitted, bgnbd, channel, gamma_gamma, maximise, pareto_nbd};
 use crate::data::Ledger;
 use crate::error::Result;
@@ -30,20 +31,6 @@ pub struct FitSuite {
     pub holdout: Option<HoldoutReport>,
 }
 
-/// Predicts a customer's repeat purchases over the next `length` units from fitted `m`.
-pub fn predictor(name: &str, m: &Fitted) -> Result<Box<dyn Fn(f64, f64, f64, f64) -> f64 + Sync>> {
-    Ok(match name {
-        "pareto_nbd" => {
-            let p = pareto_nbd::ParetoNbd::from_slice(&m.values())?;
-            Box::new(move |x, tx, t, len| p.conditional_expected(len, x, tx, t))
-        }
-        _ => {
-            let p = bgnbd::BgNbd::from_slice(&m.values())?;
-            Box::new(move |x, tx, t, len| p.conditional_expected(len, x, tx, t))
-        }
-    })
-}
-
 /// Fits the chosen purchase models, Gamma-Gamma when amounts exist and the channel model when
 /// channels exist; `progress` is called with each model's name before it is fitted.
 pub fn fit_ledger(
@@ -68,7 +55,13 @@ pub fn fit_ledger(
         (Some(length), Some(from), Some(to)) => {
             let mut by_model = IndexMap::new();
             for (name, m) in &models {
-                by_model.insert(name.clone(), accuracy(ledger, length, predictor(name, m)?));
+                let model = PurchaseModel::from_fitted(name, m)?;
+                by_model.insert(
+                    name.clone(),
+                    accuracy(ledger, length, |x, tx, t, len| {
+                        model.conditional_expected(len, x, tx, t)
+                    }),
+                );
             }
             let top = by_model[&primary].clone();
             Some(HoldoutReport {

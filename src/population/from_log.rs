@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::{DataSection, ModelFile, SCHEMA};
 use crate::data::{self, BadRowPolicy, IngestOptions, Ledger, Periods};
 use crate::error::{Error, Result};
+use crate::fit::purchase::PurchaseModel;
 use crate::fit::suite::{FitSuite, PurchaseModels, fit_ledger};
 use crate::report::{customers::write_customers, write_atomic};
 
@@ -70,21 +71,10 @@ pub fn fit_event_log(job: &FitJob, mut progress: impl FnMut(Stage)) -> Result<Mo
 }
 
 fn p_alive(ledger: &Ledger, suite: &FitSuite) -> Result<Vec<f64>> {
-    let fitted = &suite.models[&suite.primary];
-    Ok(match suite.primary.as_str() {
-        "pareto_nbd" => {
-            let m = crate::fit::pareto_nbd::ParetoNbd::from_slice(&fitted.values())?;
-            (0..ledger.len())
-                .map(|i| m.p_alive(ledger.x[i], ledger.t_x[i], ledger.t[i]))
-                .collect()
-        }
-        _ => {
-            let m = crate::fit::bgnbd::BgNbd::from_slice(&fitted.values())?;
-            (0..ledger.len())
-                .map(|i| m.p_alive(ledger.x[i], ledger.t_x[i], ledger.t[i]))
-                .collect()
-        }
-    })
+    let m = PurchaseModel::from_fitted(&suite.primary, &suite.models[&suite.primary])?;
+    Ok((0..ledger.len())
+        .map(|i| m.p_alive(ledger.x[i], ledger.t_x[i], ledger.t[i]))
+        .collect())
 }
 
 fn model_file(

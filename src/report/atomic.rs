@@ -13,8 +13,15 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".twinsim-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".twinsim-");
+    // Temporary files are private (0600) by default; outputs are ordinary files.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     {

@@ -17,7 +17,7 @@ pub fn write_customers(ledger: &Ledger, p_alive: &[f64], w: &mut dyn Write) -> R
         header.push_str(&c.replace([',', '"', '\n'], "_"));
     }
     writeln!(w, "{header}").map_err(io)?;
-    for i in 0..ledger.len() {
+    for (i, p_alive) in p_alive.iter().enumerate() {
         write!(
             w,
             "{},{},{},{},{},{},{},{},{:.6}",
@@ -33,7 +33,7 @@ pub fn write_customers(ledger: &Ledger, p_alive: &[f64], w: &mut dyn Write) -> R
             },
             ledger.spend_n[i],
             ledger.holdout_x[i],
-            p_alive[i]
+            p_alive
         )
         .map_err(io)?;
         for n in ledger.channel_row(i) {

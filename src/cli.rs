@@ -27,6 +27,36 @@ pub enum Command {
     Fit(FitArgs),
     /// Write a synthetic event log from stated parameters.
     Generate(GenerateArgs),
+    /// Run a scenario against its baseline and write metrics and effects.
+    Run(RunArgs),
+    /// Validate a scenario file without running it; lists every problem.
+    Check(CheckArgs),
+}
+
+/// `twinsim run` options.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Replications [default: the scenario's].
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Master seed [default: the scenario's].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output folder [default: outputs/<scenario-slug>].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+/// `twinsim check` options.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
 }
 
 /// Purchase models to fit.

@@ -4,7 +4,10 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::cli::{BadRowArg, Cli, Command, FitArgs, GenerateArgs, ModelArg, SameDayArg, UnitArg};
+use crate::cli::{
+    BadRowArg, CheckArgs, Cli, Command, FitArgs, GenerateArgs, ModelArg, RunArgs, SameDayArg,
+    UnitArg,
+};
 use twinsim::data::synthetic::{PurchaseProcess, SyntheticSpec, write_event_log};
 use twinsim::data::{
     BadRowPolicy, ColumnSpec, Delimiter, IngestOptions, Periods, SameDay, TimeUnit, dates,
@@ -27,6 +30,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Fit(args) => fit(args, &status),
         Command::Generate(args) => generate(args, &status),
+        Command::Run(args) => run_scenario(args, &status),
+        Command::Check(args) => check(args),
     }
 }
 
@@ -164,6 +169,73 @@ fn generate(a: GenerateArgs, status: &Status) -> Result<ExitCode> {
             s.customers,
             a.output.display()
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(a: CheckArgs) -> Result<ExitCode> {
+    let s = twinsim::scenario::load(&a.scenario)?;
+    let twins = match &s.source {
+        twinsim::scenario::Source::Fitted(f) => f.persons.len() as u64,
+        twinsim::scenario::Source::Inline { customers } => *customers,
+    };
+    println!(
+        "{}: ok — \"{}\", {twins} initial twins, {} days, {} replications, {} intervention(s); outputs would go to outputs/{}/",
+        a.scenario.display(),
+        s.name,
+        s.horizon_days,
+        s.replications,
+        s.interventions.len(),
+        s.slug
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
+    status.stage("loading the scenario");
+    let s = twinsim::scenario::load(&a.scenario)?;
+    let opts = twinsim::engine::RunOptions {
+        replications: a.replications,
+        seed: a.seed,
+        threads: a.threads,
+    };
+    if a.replications == Some(0) {
+        return Err(Error::Invalid("--replications must be at least 1".into()));
+    }
+    let dir = a
+        .output
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("outputs").join(&s.slug));
+    let start = Instant::now();
+    let result = twinsim::engine::run(&s, &opts, |done, total| {
+        status.stage(&format!("replication {done}/{total}"))
+    })?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let seed = a.seed.unwrap_or(s.seed);
+    let summary = twinsim::report::run::write_all(&dir, &s, &result, seed)?;
+    if !status.quiet {
+        let p = &summary.primary;
+        println!(
+            "twinsim run: {} ({} replications, {} days, seed {seed})",
+            s.name, result.replications, s.horizon_days
+        );
+        for e in std::iter::once(p).chain(summary.also.iter()) {
+            println!(
+                "  {:<24} baseline {:>14.1}  scenario {:>14.1}  change {:>+7.2}% (90% CI {:+.2}% to {:+.2}%)",
+                e.metric,
+                e.baseline_mean,
+                e.scenario_mean,
+                100.0 * e.relative_change,
+                100.0 * e.relative_low,
+                100.0 * e.relative_high
+            );
+        }
+        println!(
+            "  {} events in {elapsed:.2} s ({:.1} million events/s)",
+            result.events,
+            result.events as f64 / elapsed.max(1e-9) / 1e6
+        );
+        println!("  wrote {}", dir.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,9 @@ pub mod data;
 pub mod engine;
 pub mod error;
 pub mod fit;
+pub mod metrics;
 pub mod population;
 pub mod report;
+pub mod scenario;
 
 pub use error::{Error, Result};

@@ -1,3 +1,252 @@
-//! The simulation engine. For now: the per-twin random streams shared by every simulator.
+//! The simulation engine: spawns twins, runs baseline and scenario arms side by side with common
+//! random numbers over replications, one seed ⇒ identical results whatever the thread count.
+//!
+//! Each day every shard advances in parallel through the events due that day; then, serially
+//! and in shard order, referrals are resolved and newcomers placed (the synchronisation point).
 
+pub mod market;
+pub mod policy;
 pub mod rng;
+pub mod shard;
+pub mod spawn;
+pub mod twin;
+
+use rand_distr::Gamma;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::fit::purchase::PurchaseModel;
+use crate::metrics::{Series, idx};
+use crate::population::behaviour::Behaviour;
+use crate::scenario::Scenario;
+use market::Market;
+use policy::Policy;
+use shard::{Ctx, SHARD_SIZE, Shard};
+use spawn::{Prepared, newcomer};
+
+/// Stream numbers above every twin id: the market's daily streams and parameter draws.
+const MARKET_STREAM: u64 = 1 << 48;
+const PARAMETER_STREAM: u64 = 1 << 47;
+
+/// One arm's results over all replications.
+#[derive(Debug, Clone)]
+pub struct ArmResult {
+    /// Per replication.
+    pub series: Vec<Series>,
+    /// Per known customer: discounted revenue over the horizon, summed over replications.
+    pub clv_known: Vec<f64>,
+}
+
+/// Both arms.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// Unchanged world.
+    pub baseline: ArmResult,
+    /// With the interventions.
+    pub scenario: ArmResult,
+    /// Channel names (new channels included).
+    pub channels: Vec<String>,
+    /// Keys of the known customers (empty with inline priors).
+    pub keys: Vec<String>,
+    /// Replications run.
+    pub replications: u32,
+    /// Events (purchases and dropouts) simulated, both arms.
+    pub events: u64,
+}
+
+/// Run options beyond the scenario file.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Override of the scenario's replications.
+    pub replications: Option<u32>,
+    /// Override of the seed.
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores).
+    pub threads: Option<usize>,
+}
+
+/// Runs a scenario; `progress(replication)` is called after each replication.
+pub fn run(
+    s: &Scenario,
+    opts: &RunOptions,
+    mut progress: impl FnMut(u32, u32),
+) -> Result<RunResult> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot start worker threads: {e}")))?;
+    let reps = opts.replications.unwrap_or(s.replications);
+    let seed = opts.seed.unwrap_or(s.seed);
+    let prepared = Prepared::new(s, seed);
+    let scenario_policy = Policy::new(&s.behaviour, &s.interventions, s.horizon_days);
+    let baseline_policy = Policy::new(&s.behaviour, &[], s.horizon_days);
+    let mut out = RunResult {
+        baseline: ArmResult {
+            series: Vec::new(),
+            clv_known: vec![0.0; prepared.known()],
+        },
+        scenario: ArmResult {
+            series: Vec::new(),
+            clv_known: vec![0.0; prepared.known()],
+        },
+        channels: scenario_policy.channels.clone(),
+        keys: prepared.keys(),
+        replications: reps,
+        events: 0,
+    };
+    for rep in 0..reps {
+        let b = replication_behaviour(s, seed, rep);
+        for (policy, arm) in [
+            (&baseline_policy, &mut out.baseline),
+            (&scenario_policy, &mut out.scenario),
+        ] {
+            let (series, events) =
+                pool.install(|| simulate(s, &prepared, &b, policy, seed, rep, &mut arm.clv_known));
+            out.events += events;
+            arm.series.push(series);
+        }
+        progress(rep + 1, reps);
+    }
+    Ok(out)
+}
+
+/// The behaviour of one replication: with parameter uncertainty, the purchase and spend
+/// parameters are drawn from the fit's sampling distribution (normal on the log scale).
+fn replication_behaviour(s: &Scenario, seed: u64, rep: u32) -> Behaviour {
+    let mut b = s.behaviour.clone();
+    let crate::scenario::Source::Fitted(f) = &s.source else {
+        return b;
+    };
+    if !s.parameter_uncertainty {
+        return b;
+    }
+    let mut r = rng::stream(seed, rep as u64, PARAMETER_STREAM);
+    let draw = |name: &str, r: &mut rng::TwinRng| -> Option<Vec<f64>> {
+        let m = f.model.models.get(name)?;
+        let k = m.params.len();
+        let cov = nalgebra::DMatrix::from_fn(k, k, |i, j| {
+            m.log_param_covariance
+                .get(i)
+                .and_then(|row| row.get(j))
+                .copied()
+                .unwrap_or(0.0)
+        });
+        let chol = cov.cholesky()?;
+        let z = nalgebra::DVector::from_fn(k, |_, _| {
+            rand_distr::Distribution::sample(&rand_distr::StandardNormal, r)
+        });
+        let dz = chol.l() * z;
+        Some(
+            m.values()
+                .iter()
+                .zip(dz.iter())
+                .map(|(v, d)| (v.ln() + d).exp())
+                .collect(),
+        )
+    };
+    if let Some(v) = draw(&f.model.primary_model, &mut r) {
+        b.purchase = match b.purchase {
+            PurchaseModel::BgNbd(_) => crate::fit::bgnbd::BgNbd::from_slice(&v)
+                .map(PurchaseModel::BgNbd)
+                .unwrap_or(b.purchase),
+            PurchaseModel::ParetoNbd(_) => crate::fit::pareto_nbd::ParetoNbd::from_slice(&v)
+                .map(PurchaseModel::ParetoNbd)
+                .unwrap_or(b.purchase),
+        };
+    }
+    if let Some(v) = draw("gamma_gamma", &mut r) {
+        b.spend = crate::fit::gamma_gamma::GammaGamma::from_slice(&v).unwrap_or(b.spend);
+    }
+    b
+}
+
+fn simulate(
+    s: &Scenario,
+    prep: &Prepared,
+    b: &Behaviour,
+    policy: &Policy,
+    seed: u64,
+    rep: u32,
+    clv_known: &mut [f64],
+) -> (Series, u64) {
+    let horizon = s.horizon_days;
+    let ctx = Ctx {
+        b,
+        policy,
+        horizon,
+        pareto: matches!(b.purchase, PurchaseModel::ParetoNbd(_)),
+        discount_per_day: (1.0 + s.discount_rate).ln() / 365.0,
+        spend_unit: Gamma::new(b.spend.p, 1.0).expect("validated spend shape"),
+    };
+    let n0 = prep.initial();
+    let n_shards = n0.div_ceil(SHARD_SIZE).max(1);
+    let mut shards: Vec<Shard> = (0..n_shards)
+        .into_par_iter()
+        .map(|k| {
+            let mut sh = Shard::new(horizon);
+            for id in k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(n0) {
+                sh.push(prep.initial_twin(&ctx, seed, rep, id as u32), &ctx);
+            }
+            sh
+        })
+        .collect();
+    let mut market = Market::new(b.bass, b.network, n0 as u64);
+    let mut next_id = n0 as u64;
+    let mut market_series = Series::new(horizon as usize);
+    let mut external = Vec::new();
+    for day in 0..horizon {
+        shards.par_iter_mut().for_each(|sh| sh.step(&ctx, day));
+        // Synchronisation: referrals in shard order, then external adopters.
+        let mut mr = rng::stream(seed, rep as u64, MARKET_STREAM + day as u64);
+        let mut won: Vec<(u32, bool)> = Vec::new();
+        for sh in &mut shards {
+            for r in sh.referrals.drain(..) {
+                if let Some(node) = market.refer(r.node, b.referral_conversion, &mut mr) {
+                    won.push((node, true));
+                    market_series.days[day as usize][idx::INTERVENTION_COST] += r.reward;
+                }
+            }
+        }
+        let (push, cost) = policy.marketing(day);
+        market_series.days[day as usize][idx::INTERVENTION_COST] += cost;
+        market.external(push, &mut mr, &mut external);
+        won.extend(external.iter().map(|&n| (n, false)));
+        let born = day + 1;
+        if born >= horizon {
+            continue;
+        }
+        for (node, referred) in won {
+            let id = next_id;
+            next_id += 1;
+            let k = (id as usize) / SHARD_SIZE;
+            while shards.len() <= k {
+                shards.push(Shard::new(horizon));
+            }
+            let twin = newcomer(prep, &ctx, seed, rep, id as u32, node, born, referred);
+            let d = &mut shards[k].series.days[born as usize];
+            d[if referred {
+                idx::NEW_REFERRED
+            } else {
+                idx::NEW_EXTERNAL
+            }] += 1.0;
+            shards[k].push(twin, &ctx);
+        }
+    }
+    shards.par_iter_mut().for_each(|sh| sh.finish(&ctx));
+    let mut total = market_series;
+    let mut events = 0;
+    for sh in &shards {
+        total.add(&sh.series);
+        for tw in &sh.twins {
+            if tw.flags & twin::KNOWN != 0 {
+                clv_known[tw.id as usize] += tw.clv as f64;
+            }
+        }
+    }
+    total.margin_rate = b.margin;
+    total.finish();
+    for d in &total.days {
+        events += (d[idx::PURCHASES] + d[idx::CHURNED]) as u64;
+    }
+    (total, events)
+}

@@ -20,6 +20,16 @@ pub fn stream(seed: u64, stream: u64, index: u64) -> TwinRng {
     TwinRng::seed_from_u64(h)
 }
 
+/// Hash of two words (used for implicit graph edges and per-twin fixed uniforms).
+pub fn mix2(a: u64, b: u64) -> u64 {
+    mix(mix(a ^ 0x9e37_79b9_7f4a_7c15).wrapping_add(b))
+}
+
+/// A uniform in [0, 1) fixed by (seed, id): the same in every replication and arm.
+pub fn fixed_uniform(seed: u64, id: u64) -> f64 {
+    (mix2(mix2(seed, 0x5eed), id) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,10 @@
 //! The population model: what `fit` writes (`model.json` plus a per-customer sibling CSV) and
 //! what later stages read to spawn twins.
 
+pub mod behaviour;
 pub mod from_log;
+pub mod load;
+pub mod person;
 
 use std::path::{Path, PathBuf};
 

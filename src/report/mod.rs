@@ -4,5 +4,6 @@
 pub mod atomic;
 pub mod customers;
 pub mod fit_table;
+pub mod run;
 
 pub use atomic::write_atomic;

@@ -1,0 +1,142 @@
+//! The prospect pool: Bass-diffusion acquisition and where referrals land. Runs serially at each
+//! day's synchronisation point, on its own random stream, so results do not depend on threads.
+
+use rand::RngExt;
+use rand_distr::{Binomial, Distribution};
+
+use super::rng::TwinRng;
+use crate::population::behaviour::{Bass, Network};
+
+/// Prospects and who among them has adopted.
+pub struct Market {
+    bass: Bass,
+    network: Network,
+    /// Adopted nodes (only for networks, where it matters which node adopts).
+    adopted: Vec<u64>,
+    /// Prospects who have adopted, including the initial customers.
+    pub adopted_count: u64,
+}
+
+impl Market {
+    /// A market whose first `initial` nodes are the initial customers.
+    pub fn new(bass: Bass, network: Network, initial: u64) -> Market {
+        let size = bass.market_size.max(initial);
+        let bass = Bass {
+            market_size: size,
+            ..bass
+        };
+        let adopted = match network {
+            Network::Mixed => Vec::new(),
+            Network::SmallWorld { .. } => {
+                let mut v = vec![0u64; size.div_ceil(64) as usize];
+                for n in 0..initial {
+                    v[(n / 64) as usize] |= 1 << (n % 64);
+                }
+                v
+            }
+        };
+        Market {
+            bass,
+            network,
+            adopted,
+            adopted_count: initial,
+        }
+    }
+
+    /// Market size M.
+    pub fn size(&self) -> u64 {
+        self.bass.market_size
+    }
+
+    fn is_adopted(&self, node: u64) -> bool {
+        self.adopted[(node / 64) as usize] & (1 << (node % 64)) != 0
+    }
+
+    fn adopt(&mut self, node: u64) {
+        if !self.adopted.is_empty() {
+            self.adopted[(node / 64) as usize] |= 1 << (node % 64);
+        }
+        self.adopted_count += 1;
+    }
+
+    /// A referral from a customer at `node`: returns the node won, if any.
+    pub fn refer(&mut self, node: u32, conversion: f64, rng: &mut TwinRng) -> Option<u32> {
+        let m = self.size();
+        if m == 0 || self.adopted_count >= m {
+            return None;
+        }
+        let target = match self.network {
+            Network::Mixed => {
+                // A random member of the market; already a customer half the time when half have adopted.
+                if rng.random::<f64>() < self.adopted_count as f64 / m as f64 {
+                    return None;
+                }
+                None
+            }
+            Network::SmallWorld { degree, rewire } => {
+                let j = rng.random_range(0..degree as u64);
+                let offset = j / 2 + 1;
+                let ring = if j % 2 == 0 {
+                    (node as u64 + offset) % m
+                } else {
+                    (node as u64 + m - offset % m) % m
+                };
+                // The edge's rewiring is a property of the graph, not of this draw: hash it.
+                let h = super::rng::mix2(node as u64, j);
+                let t = if (h >> 11) as f64 / (1u64 << 53) as f64 <= rewire {
+                    super::rng::mix2(h, 1) % m
+                } else {
+                    ring
+                };
+                if self.is_adopted(t) {
+                    return None;
+                }
+                Some(t)
+            }
+        };
+        if rng.random::<f64>() >= conversion {
+            return None;
+        }
+        let node = match target {
+            Some(t) => t,
+            None => self.free_node(rng)?,
+        };
+        self.adopt(node);
+        Some(node as u32)
+    }
+
+    /// External adopters on one day: Binomial(prospects left, 1 − e^{−(p·push + q·A/M)/period}).
+    pub fn external(&mut self, push: f64, rng: &mut TwinRng, out: &mut Vec<u32>) {
+        out.clear();
+        let m = self.size();
+        let left = m.saturating_sub(self.adopted_count);
+        if left == 0 {
+            return;
+        }
+        let share = self.adopted_count as f64 / m as f64;
+        let hazard = (self.bass.p * push + self.bass.q * share) / self.bass.period_days;
+        let prob = (1.0 - (-hazard).exp()).clamp(0.0, 1.0);
+        let n = Binomial::new(left, prob).map_or(0, |d| d.sample(rng));
+        for _ in 0..n {
+            if let Some(node) = self.free_node(rng) {
+                self.adopt(node);
+                out.push(node as u32);
+            }
+        }
+    }
+
+    /// A node that has not adopted: random tries, then a scan (only when nearly everyone has).
+    fn free_node(&self, rng: &mut TwinRng) -> Option<u64> {
+        let m = self.size();
+        if self.adopted.is_empty() {
+            return Some(self.adopted_count.min(m.saturating_sub(1)));
+        }
+        for _ in 0..64 {
+            let n = rng.random_range(0..m);
+            if !self.is_adopted(n) {
+                return Some(n);
+            }
+        }
+        (0..m).find(|&n| !self.is_adopted(n))
+    }
+}

@@ -1,0 +1,233 @@
+//! Interventions compiled for the event loop: what applies to a twin on a day, as multipliers.
+
+use crate::population::behaviour::{Behaviour, MAX_CHANNELS};
+use crate::scenario::intervention::{Intervention, Kind};
+
+/// What the interventions do to one twin on one day.
+#[derive(Debug, Clone, Copy)]
+pub struct Effects {
+    /// Channel open.
+    pub open: [bool; MAX_CHANNELS],
+    /// Attractiveness multiplier of each channel.
+    pub attract: [f64; MAX_CHANNELS],
+    /// Price multiplier P′/P of each channel.
+    pub price: [f64; MAX_CHANNELS],
+    /// Bad-experience probability of each channel.
+    pub bad: [f64; MAX_CHANNELS],
+    /// Cost to serve a purchase in each channel.
+    pub cost: [f64; MAX_CHANNELS],
+    /// Purchase-rate multiplier from new-channel access.
+    pub access: f64,
+    /// Referral probability multiplier.
+    pub referral: f64,
+    /// Reward per referred customer won.
+    pub reward: f64,
+    /// Dropout multiplier.
+    pub dropout: f64,
+}
+
+/// The scenario's interventions over a behaviour's channels.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The interventions, in file order (bit i of a twin's segment mask is intervention i).
+    pub interventions: Vec<Intervention>,
+    /// Channel names, new channels appended.
+    pub channels: Vec<String>,
+    /// Days on which some effect switches, sorted, with the horizon last.
+    pub breakpoints: Vec<f32>,
+    /// Channels existing at the start.
+    pub initial_channels: usize,
+    /// Price elasticity of purchase frequency.
+    pub elasticity: f64,
+    base: Effects,
+    /// Channel index each intervention refers to.
+    target: Vec<Option<usize>>,
+}
+
+impl Policy {
+    /// Compiles `interventions` (possibly none: the baseline).
+    pub fn new(b: &Behaviour, interventions: &[Intervention], horizon: u32) -> Policy {
+        let mut channels = b.channels.clone();
+        let mut base = Effects {
+            open: [false; MAX_CHANNELS],
+            attract: [1.0; MAX_CHANNELS],
+            price: [1.0; MAX_CHANNELS],
+            bad: [0.0; MAX_CHANNELS],
+            cost: [0.0; MAX_CHANNELS],
+            access: 1.0,
+            referral: 1.0,
+            reward: 0.0,
+            dropout: 1.0,
+        };
+        for c in 0..channels.len() {
+            base.open[c] = true;
+            base.bad[c] = b.channel_bad[c];
+            base.cost[c] = b.channel_cost[c];
+        }
+        let mut target = Vec::new();
+        for iv in interventions {
+            let idx = |name: &str, channels: &[String]| channels.iter().position(|c| c == name);
+            target.push(match &iv.kind {
+                Kind::NewChannel {
+                    name,
+                    bad_experience,
+                    cost_to_serve,
+                    ..
+                } => {
+                    channels.push(name.clone());
+                    let c = channels.len() - 1;
+                    base.bad[c] = *bad_experience;
+                    base.cost[c] = *cost_to_serve;
+                    Some(c)
+                }
+                Kind::PriceChange {
+                    channel: Some(ch), ..
+                }
+                | Kind::ServiceQuality {
+                    channel: Some(ch), ..
+                }
+                | Kind::CloseChannel { channel: ch } => idx(ch, &channels),
+                _ => None,
+            });
+        }
+        let mut breakpoints: Vec<f32> = interventions
+            .iter()
+            .flat_map(|i| i.breakpoints())
+            .filter(|&d| d < horizon)
+            .map(|d| d as f32)
+            .collect();
+        breakpoints.push(horizon as f32);
+        breakpoints.sort_by(f32::total_cmp);
+        breakpoints.dedup();
+        Policy {
+            interventions: interventions.to_vec(),
+            initial_channels: b.channels.len(),
+            channels,
+            breakpoints,
+            elasticity: b.elasticity,
+            base,
+            target,
+        }
+    }
+
+    /// Effects on `day` for a twin with segment mask `segments`.
+    #[inline]
+    pub fn effects(&self, day: u32, segments: u16) -> Effects {
+        let mut e = self.base;
+        for (i, iv) in self.interventions.iter().enumerate() {
+            let on = iv.applies(
+                day,
+                segments & (1 << i) != 0,
+                segments & (1 << (8 + i)) != 0,
+            );
+            let c = self.target[i];
+            match &iv.kind {
+                Kind::NewChannel {
+                    attractiveness,
+                    access_uplift,
+                    ..
+                } => {
+                    if let Some(c) = c {
+                        e.open[c] = on;
+                        e.attract[c] = *attractiveness;
+                    }
+                    if on {
+                        e.access *= 1.0 + access_uplift;
+                    }
+                }
+                _ if !on => {}
+                Kind::PriceChange { percent, .. } => {
+                    let m = 1.0 + percent / 100.0;
+                    match c {
+                        Some(c) => e.price[c] *= m,
+                        None => e.price.iter_mut().for_each(|p| *p *= m),
+                    }
+                }
+                Kind::CloseChannel { .. } => {
+                    if let Some(c) = c {
+                        e.open[c] = false;
+                    }
+                }
+                Kind::ServiceQuality { bad_experience, .. } => match c {
+                    Some(c) => e.bad[c] = *bad_experience,
+                    None => e.bad.iter_mut().for_each(|b| *b = *bad_experience),
+                },
+                Kind::ReferralProgramme {
+                    multiplier,
+                    reward_cost,
+                } => {
+                    e.referral *= multiplier;
+                    e.reward += reward_cost;
+                }
+                Kind::RetentionOffer {
+                    dropout_multiplier, ..
+                } => e.dropout *= dropout_multiplier,
+                Kind::MarketingPush { .. } => {}
+            }
+        }
+        e
+    }
+
+    /// The first breakpoint after time `t`.
+    #[inline]
+    pub fn next_breakpoint(&self, t: f32) -> f32 {
+        let i = self.breakpoints.partition_point(|&b| b <= t);
+        self.breakpoints.get(i).copied().unwrap_or(f32::INFINITY)
+    }
+
+    /// Channel choice weights of a twin under `e` (unnormalised), and their sum; each is
+    /// preference × attractiveness × price^ε over open channels.
+    #[inline]
+    pub fn channel_weights(
+        &self,
+        weights: &[u8; MAX_CHANNELS],
+        e: &Effects,
+    ) -> ([f64; MAX_CHANNELS], f64, f64) {
+        let mut w = [0.0; MAX_CHANNELS];
+        let (mut total, mut base) = (0.0, 0.0);
+        for c in 0..self.channels.len() {
+            if e.open[c] {
+                let pref = weights[c] as f64 * e.attract[c];
+                base += pref;
+                w[c] = if e.price[c] == 1.0 {
+                    pref
+                } else {
+                    pref * e.price[c].powf(self.elasticity)
+                };
+                total += w[c];
+            }
+        }
+        (w, total, base)
+    }
+
+    /// Cost per day of interventions that charge per targeted customer (retention offers), for
+    /// a twin with `segments` on `day`.
+    pub fn daily_cost(&self, day: u32, segments: u16) -> f64 {
+        self.interventions
+            .iter()
+            .enumerate()
+            .filter(|(i, iv)| {
+                iv.applies(
+                    day,
+                    segments & (1 << i) != 0,
+                    segments & (1 << (8 + i)) != 0,
+                )
+            })
+            .map(|(_, iv)| match iv.kind {
+                Kind::RetentionOffer { cost, .. } => cost,
+                _ => 0.0,
+            })
+            .sum()
+    }
+
+    /// Bass innovation multiplier and marketing cost on `day`.
+    pub fn marketing(&self, day: u32) -> (f64, f64) {
+        self.interventions
+            .iter()
+            .filter(|iv| iv.applies(day, true, true))
+            .fold((1.0, 0.0), |(m, c), iv| match iv.kind {
+                Kind::MarketingPush { p_multiplier, cost } => (m * p_multiplier, c + cost),
+                _ => (m, c),
+            })
+    }
+}

@@ -1,0 +1,294 @@
+//! A shard: a fixed block of twins with its own calendar and metric accumulators. Each day the
+//! engine advances every shard in parallel through the events due that day; work grows with
+//! events, not with twins × days.
+
+use rand::RngExt;
+use rand_distr::{Distribution, Gamma};
+
+use super::policy::{Effects, Policy};
+use super::twin::{ALIVE, FIRST, SCARRED, Twin};
+use crate::metrics::{Series, idx};
+use crate::population::behaviour::{Behaviour, MAX_CHANNELS};
+
+/// Twins per shard: a multiple of the cache-friendly block, and fixed, so that results do not
+/// depend on the number of threads.
+pub const SHARD_SIZE: usize = 4096;
+
+/// Read-only facts every shard needs during a replication.
+pub struct Ctx<'a> {
+    /// Behaviour with this replication's parameters.
+    pub b: &'a Behaviour,
+    /// Interventions of this arm.
+    pub policy: &'a Policy,
+    /// Days simulated.
+    pub horizon: u32,
+    /// Whether dropout is Pareto/NBD (a rate) rather than BG/NBD (a probability).
+    pub pareto: bool,
+    /// ln(1 + annual discount rate) / 365.
+    pub discount_per_day: f64,
+    /// Gamma(p, 1): spend before dividing by ν.
+    pub spend_unit: Gamma<f64>,
+}
+
+/// A referral made today: who made it, from which node, and the reward promised.
+#[derive(Debug, Clone, Copy)]
+pub struct Referral {
+    /// Referrer's node.
+    pub node: u32,
+    /// Reward per customer won.
+    pub reward: f64,
+}
+
+/// A block of twins.
+pub struct Shard {
+    /// The twins.
+    pub twins: Vec<Twin>,
+    /// Local indices of the twins whose next event falls on each day.
+    pub calendar: Vec<Vec<u32>>,
+    /// This shard's metrics.
+    pub series: Series,
+    /// Referrals made on the current day.
+    pub referrals: Vec<Referral>,
+    /// Difference array of per-day intervention costs charged per targeted customer.
+    pub cost_diff: Vec<f64>,
+}
+
+impl Shard {
+    /// An empty shard for a horizon.
+    pub fn new(horizon: u32) -> Shard {
+        Shard {
+            twins: Vec::new(),
+            calendar: vec![Vec::new(); horizon as usize],
+            series: Series::new(horizon as usize),
+            referrals: Vec::new(),
+            cost_diff: vec![0.0; horizon as usize + 1],
+        }
+    }
+
+    /// Adds a twin (alive ones must have `next` set) and books its first event.
+    pub fn push(&mut self, twin: Twin, ctx: &Ctx) {
+        let i = self.twins.len() as u32;
+        if twin.alive() {
+            let born = twin.born as usize;
+            if twin.born == 0 && twin.flags & FIRST == 0 {
+                self.series.initial += 1.0;
+            } else {
+                self.series.days[born][idx::ACTIVE] += 1.0;
+            }
+            self.series.cohort_size[twin.cohort as usize] += 1.0;
+            if twin.next < ctx.horizon as f32 {
+                self.calendar[twin.next as usize].push(i);
+            }
+        }
+        self.twins.push(twin);
+    }
+
+    /// Runs every event due on `day`.
+    pub fn step(&mut self, ctx: &Ctx, day: u32) {
+        let due = std::mem::take(&mut self.calendar[day as usize]);
+        for &i in &due {
+            self.advance(ctx, i, day);
+        }
+    }
+
+    fn advance(&mut self, ctx: &Ctx, i: u32, day: u32) {
+        let day_end = (day + 1) as f32;
+        loop {
+            let t = self.twins[i as usize].next;
+            if t >= day_end {
+                if t < ctx.horizon as f32 {
+                    self.calendar[t as usize].push(i);
+                }
+                return;
+            }
+            let tw = &self.twins[i as usize];
+            let e = ctx.policy.effects(day, tw.segments);
+            let (weights, total, base) = ctx.policy.channel_weights(&tw.weights, &e);
+            if ctx.pareto && tw.flags & FIRST == 0 {
+                let lam = purchase_rate(tw, &e, total, base);
+                let mu = dropout_rate(tw, ctx, &e);
+                let tw = &mut self.twins[i as usize];
+                if tw.rng.random::<f64>() * (lam + mu) < mu {
+                    self.die(ctx, i, t, day);
+                    return;
+                }
+            }
+            if self.purchase(ctx, i, (t, day), &e, (&weights, total)) {
+                return;
+            }
+            let next = next_event(&mut self.twins[i as usize], ctx, t);
+            self.twins[i as usize].next = next;
+        }
+    }
+
+    /// One purchase with everything that rides on it; returns whether the twin dropped out.
+    fn purchase(
+        &mut self,
+        ctx: &Ctx,
+        i: u32,
+        (t, day): (f32, u32),
+        e: &Effects,
+        (weights, total): (&[f64; MAX_CHANNELS], f64),
+    ) -> bool {
+        let b = ctx.b;
+        let tw = &mut self.twins[i as usize];
+        // Every purchase draws the same numbers in the same order, whatever happens, so that
+        // baseline and scenario stay aligned (common random numbers).
+        let u_channel = tw.rng.random::<f64>() * total;
+        let raw = ctx.spend_unit.sample(&mut tw.rng) / tw.nu as f64;
+        let [u_up, u_cross, u_contact, u_bad, u_ref, u_drop]: [f64; 6] =
+            std::array::from_fn(|_| tw.rng.random());
+        let mut c = 0;
+        let mut acc = 0.0;
+        for (k, w) in weights.iter().enumerate().take(ctx.policy.channels.len()) {
+            acc += w;
+            if *w > 0.0 {
+                c = k;
+                if u_channel < acc {
+                    break;
+                }
+            }
+        }
+        let mut amount = raw * e.price[c];
+        let d = &mut self.series.days[day as usize];
+        if u_up < tw.upsell as f64 {
+            amount *= 1.0 + b.upsell_uplift;
+            d[idx::UPSELLS] += 1.0;
+        }
+        if u_cross < tw.cross as f64 {
+            amount += raw * e.price[c] * b.cross_sell_amount;
+            d[idx::CROSS_SELLS] += 1.0;
+        }
+        d[idx::PURCHASES] += 1.0;
+        d[idx::CHANNEL0 + c] += 1.0;
+        d[idx::REVENUE] += amount;
+        let discounted = amount * (-ctx.discount_per_day * t as f64).exp();
+        d[idx::DISCOUNTED_REVENUE] += discounted;
+        tw.clv += discounted as f32;
+        d[idx::COST_TO_SERVE] += e.cost[c];
+        if u_contact < b.contact_probability {
+            d[idx::CONTACTS] += 1.0;
+            d[idx::COST_TO_SERVE] += b.contact_cost;
+        }
+        let bad = u_bad < e.bad[c];
+        if bad {
+            d[idx::BAD] += 1.0;
+        } else if u_ref < tw.refer as f64 * e.referral {
+            d[idx::REFERRALS] += 1.0;
+            self.referrals.push(Referral {
+                node: tw.node,
+                reward: e.reward,
+            });
+        }
+        let first = tw.flags & FIRST != 0;
+        tw.flags &= !FIRST;
+        if ctx.pareto {
+            if bad {
+                tw.flags |= SCARRED;
+            }
+            return false;
+        }
+        let p = tw.dropout as f64 * e.dropout * if bad { b.kappa } else { 1.0 };
+        if !first && u_drop < p {
+            self.die(ctx, i, t, day);
+            return true;
+        }
+        false
+    }
+
+    fn die(&mut self, ctx: &Ctx, i: u32, _t: f32, day: u32) {
+        let tw = &mut self.twins[i as usize];
+        tw.flags &= !ALIVE;
+        let (cohort, born, segments) = (tw.cohort as usize, tw.born as u32, tw.segments);
+        let d = &mut self.series.days[day as usize];
+        d[idx::CHURNED] += 1.0;
+        d[idx::ACTIVE] -= 1.0;
+        let months = self.series.cohort_deaths[cohort].len();
+        self.series.cohort_deaths[cohort][(day as usize / 30).min(months - 1)] += 1.0;
+        self.charge(ctx.policy, born, day + 1, segments);
+    }
+
+    /// Books per-customer-per-day intervention costs for days [from, to) of one twin.
+    fn charge(&mut self, policy: &Policy, from: u32, to: u32, segments: u16) {
+        if policy.interventions.is_empty() || from >= to {
+            return;
+        }
+        // Costs only change at breakpoints: charge piecewise.
+        let mut a = from;
+        while a < to {
+            let b = (policy.next_breakpoint(a as f32) as u32).min(to).max(a + 1);
+            let c = policy.daily_cost(a, segments);
+            if c != 0.0 {
+                self.cost_diff[a as usize] += c;
+                self.cost_diff[b as usize] -= c;
+            }
+            a = b;
+        }
+    }
+
+    /// Closes the books at the horizon: costs of twins still alive, then the cost column.
+    pub fn finish(&mut self, ctx: &Ctx) {
+        for k in 0..self.twins.len() {
+            let tw = &self.twins[k];
+            if tw.alive() {
+                let (born, seg) = (tw.born as u32, tw.segments);
+                self.charge(ctx.policy, born, ctx.horizon, seg);
+            }
+        }
+        let mut level = 0.0;
+        for (d, diff) in self.series.days.iter_mut().zip(&self.cost_diff) {
+            level += diff;
+            d[idx::INTERVENTION_COST] += level;
+        }
+    }
+}
+
+#[inline]
+fn purchase_rate(tw: &Twin, e: &Effects, total: f64, base: f64) -> f64 {
+    if base <= 0.0 {
+        0.0
+    } else {
+        tw.lambda as f64 * e.access * total / base
+    }
+}
+
+#[inline]
+fn dropout_rate(tw: &Twin, ctx: &Ctx, e: &Effects) -> f64 {
+    if !ctx.pareto {
+        return 0.0;
+    }
+    tw.dropout as f64
+        * e.dropout
+        * if tw.flags & SCARRED != 0 {
+            ctx.b.kappa
+        } else {
+            1.0
+        }
+}
+
+/// Time of the twin's next event after `t`: integrates its piecewise-constant hazard (purchase
+/// plus, for Pareto/NBD, dropout) across the days where interventions switch.
+pub fn next_event(tw: &mut Twin, ctx: &Ctx, t: f32) -> f32 {
+    let mut budget = -(1.0 - tw.rng.random::<f64>()).ln();
+    let mut now = t as f64;
+    loop {
+        if now >= ctx.horizon as f64 {
+            return f32::INFINITY;
+        }
+        let e = ctx.policy.effects(now as u32, tw.segments);
+        let (_, total, base) = ctx.policy.channel_weights(&tw.weights, &e);
+        let rate = purchase_rate(tw, &e, total, base) + dropout_rate(tw, ctx, &e);
+        let edge = ctx.policy.next_breakpoint(now as f32) as f64;
+        if rate > 0.0 && now + budget / rate < edge {
+            // Never report an event at exactly the time of the last one (f32 rounding).
+            let next = (now + budget / rate) as f32;
+            return if next <= t {
+                f32::from_bits(t.to_bits() + 1)
+            } else {
+                next
+            };
+        }
+        budget -= rate * (edge - now);
+        now = edge;
+    }
+}

@@ -1,0 +1,257 @@
+//! Spawning twins: person twins from known customers' posteriors, newcomers from the priors,
+//! each with its own stream and its segment memberships for the scenario's interventions.
+
+use rand::RngExt;
+
+use super::rng;
+use super::shard::{Ctx, next_event};
+use super::twin::{ALIVE, FIRST, KNOWN, REFERRED, Twin, quantise};
+use crate::population::behaviour::MAX_CHANNELS;
+use crate::population::load::Person;
+use crate::population::person::{
+    Latent, beta, gamma, sample_posterior, sample_prior, sample_spend_rate,
+};
+use crate::scenario::segment::Attributes;
+use crate::scenario::{Scenario, Source};
+
+/// What spawning needs from the population, computed once per run.
+pub struct Prepared<'s> {
+    s: &'s Scenario,
+    persons: &'s [Person],
+    p_alive: Vec<f64>,
+    decile: Vec<u8>,
+    inline: usize,
+}
+
+impl<'s> Prepared<'s> {
+    /// Ranks known customers by expected value over the horizon (for `value_decile`).
+    pub fn new(s: &'s Scenario, _seed: u64) -> Prepared<'s> {
+        let (persons, inline): (&[Person], usize) = match &s.source {
+            Source::Fitted(f) => (&f.persons, 0),
+            Source::Inline { customers } => (&[], *customers as usize),
+        };
+        let b = &s.behaviour;
+        let horizon = s.horizon_days as f64 / b.unit_days;
+        let p_alive: Vec<f64> = persons
+            .iter()
+            .map(|p| b.purchase.p_alive(p.x, p.t_x, p.t))
+            .collect();
+        let value: Vec<f64> = persons
+            .iter()
+            .map(|p| {
+                let spend = if p.spend_mean.is_finite() {
+                    b.spend
+                        .conditional_expected_spend(p.spend_n as f64, p.spend_mean)
+                } else {
+                    b.spend.mean_spend()
+                };
+                b.purchase.conditional_expected(horizon, p.x, p.t_x, p.t) * spend
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..persons.len()).collect();
+        order.sort_by(|&i, &j| value[i].total_cmp(&value[j]).then(i.cmp(&j)));
+        let mut decile = vec![0u8; persons.len()];
+        for (rank, &i) in order.iter().enumerate() {
+            decile[i] = (1 + rank * 10 / persons.len().max(1)) as u8;
+        }
+        Prepared {
+            s,
+            persons,
+            p_alive,
+            decile,
+            inline,
+        }
+    }
+
+    /// Known customers.
+    pub fn known(&self) -> usize {
+        self.persons.len()
+    }
+
+    /// Twins at the start.
+    pub fn initial(&self) -> usize {
+        self.persons.len() + self.inline
+    }
+
+    /// Known customers' keys.
+    pub fn keys(&self) -> Vec<String> {
+        self.persons.iter().map(|p| p.key.clone()).collect()
+    }
+
+    /// Twin number `id` of the initial population.
+    pub fn initial_twin(&self, ctx: &Ctx, seed: u64, rep: u32, id: u32) -> Twin {
+        let mut r = rng::stream(seed, rep as u64, id as u64);
+        let b = ctx.b;
+        let (latent, nu, counts, attrs) = match self.persons.get(id as usize) {
+            Some(p) => {
+                let latent = sample_posterior(&b.purchase, p.x, p.t_x, p.t, &mut r);
+                let nu = sample_spend_rate(&b.spend, p.spend_n, p.spend_mean, &mut r);
+                (
+                    latent,
+                    nu,
+                    p.channel_counts,
+                    (
+                        self.p_alive[id as usize],
+                        self.decile[id as usize] as f64,
+                        p.x,
+                        "existing",
+                    ),
+                )
+            }
+            None => (
+                Some(sample_prior(&b.purchase, &mut r)),
+                sample_spend_rate(&b.spend, 0, f64::NAN, &mut r),
+                [0; MAX_CHANNELS],
+                (1.0, 0.0, 0.0, "existing"),
+            ),
+        };
+        let mut tw = build(
+            self.s, ctx, r, latent, nu, &counts, id, id, 0, 0, attrs, false, seed,
+        );
+        if self.persons.get(id as usize).is_some() {
+            tw.flags |= KNOWN;
+        }
+        if tw.alive() {
+            tw.next = next_event(&mut tw, ctx, 0.0);
+        }
+        tw
+    }
+}
+
+/// A newcomer (external or referred) who makes its first purchase on day `born`.
+#[allow(clippy::too_many_arguments)]
+pub fn newcomer(
+    prep: &Prepared,
+    ctx: &Ctx,
+    seed: u64,
+    rep: u32,
+    id: u32,
+    node: u32,
+    born: u32,
+    referred: bool,
+) -> Twin {
+    let mut r = rng::stream(seed, rep as u64, id as u64);
+    let latent = sample_prior(&ctx.b.purchase, &mut r);
+    let nu = sample_spend_rate(&ctx.b.spend, 0, f64::NAN, &mut r);
+    let months = crate::metrics::months(ctx.horizon as usize);
+    let cohort = (1 + born as usize / 30).min(months) as u8;
+    let mut tw = build(
+        prep.s,
+        ctx,
+        r,
+        Some(latent),
+        nu,
+        &[0; MAX_CHANNELS],
+        id,
+        node,
+        born,
+        cohort,
+        (1.0, 0.0, 0.0, "newcomer"),
+        referred,
+        seed,
+    );
+    tw.flags |= FIRST;
+    if referred {
+        tw.flags |= REFERRED;
+    }
+    tw.next = born as f32 + tw.rng.random::<f32>().min(0.999_999);
+    tw
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build(
+    s: &Scenario,
+    ctx: &Ctx,
+    mut r: rng::TwinRng,
+    latent: Option<Latent>,
+    nu: f64,
+    counts: &[u16; MAX_CHANNELS],
+    id: u32,
+    node: u32,
+    born: u32,
+    cohort: u8,
+    (p_alive, decile, frequency, cohort_name): (f64, f64, f64, &str),
+    referred: bool,
+    seed: u64,
+) -> Twin {
+    let b = ctx.b;
+    let c0 = b.channels.len();
+    // Channel preferences: Dirichlet(α + own counts) over existing channels; a channel the
+    // scenario opens starts at the twin's average weight (attractiveness scales it later).
+    let mut w = [0.0; MAX_CHANNELS];
+    let mut total = 0.0;
+    for c in 0..c0 {
+        w[c] = gamma(b.channel_alpha[c] + counts[c] as f64, 1.0, &mut r);
+        total += w[c];
+    }
+    let n = ctx.policy.channels.len().max(c0);
+    for v in w.iter_mut().take(c0) {
+        *v /= total.max(f64::MIN_POSITIVE);
+    }
+    for v in w.iter_mut().take(n).skip(c0) {
+        *v = 1.0 / c0 as f64;
+    }
+    let beta_mean = |m: f64, conc: f64, r: &mut rng::TwinRng| {
+        if m <= 0.0 {
+            0.0
+        } else if m >= 1.0 {
+            1.0
+        } else {
+            beta(m * conc, (1.0 - m) * conc, r)
+        }
+    };
+    let refer = beta_mean(b.referral_mean, b.referral_concentration, &mut r);
+    let upsell = beta_mean(b.upsell_mean, b.sell_concentration, &mut r);
+    let cross = beta_mean(b.cross_sell_mean, b.sell_concentration, &mut r);
+    let preferred = (0..c0).max_by(|&i, &j| w[i].total_cmp(&w[j])).unwrap_or(0);
+    let attrs = Attributes {
+        channel: &b.channels[preferred],
+        p_alive,
+        value_decile: decile,
+        frequency,
+        cohort: cohort_name,
+        referred,
+        random: rng::fixed_uniform(seed, id as u64),
+    };
+    let mut segments = 0u16;
+    for (i, iv) in s.interventions.iter().enumerate().take(8) {
+        if iv.segment.matches(&attrs) {
+            segments |= 1 << i;
+        }
+        if iv
+            .rollout
+            .as_ref()
+            .is_some_and(|ro| ro.pilot.matches(&attrs))
+        {
+            segments |= 1 << (8 + i);
+        }
+    }
+    let (lambda, dropout, flags) = match latent {
+        Some(l) => {
+            let dropout = match b.purchase {
+                crate::fit::purchase::PurchaseModel::BgNbd(_) => l.dropout,
+                crate::fit::purchase::PurchaseModel::ParetoNbd(_) => l.dropout / b.unit_days,
+            };
+            (l.lambda / b.unit_days, dropout, ALIVE)
+        }
+        None => (0.0, 0.0, 0),
+    };
+    Twin {
+        rng: r,
+        lambda: lambda as f32,
+        dropout: dropout as f32,
+        nu: nu.max(1e-12) as f32,
+        refer: refer as f32,
+        upsell: upsell as f32,
+        cross: cross as f32,
+        next: f32::INFINITY,
+        clv: 0.0,
+        id,
+        node,
+        born: born.min(u16::MAX as u32) as u16,
+        segments,
+        weights: quantise(&w[..n.min(MAX_CHANNELS)]),
+        flags,
+        cohort,
+    }
+}

@@ -1,0 +1,89 @@
+//! The compact per-twin state (88 bytes including its random stream).
+
+use super::rng::TwinRng;
+use crate::population::behaviour::MAX_CHANNELS;
+
+/// Twin is alive.
+pub const ALIVE: u8 = 1;
+/// Twin came by referral.
+pub const REFERRED: u8 = 2;
+/// Twin is a known customer (a person twin).
+pub const KNOWN: u8 = 4;
+/// Pareto/NBD twin had a bad experience: its dropout rate is multiplied by κ from then on.
+pub const SCARRED: u8 = 8;
+/// Next event is the newcomer's first purchase (no dropout after it, as in BG/NBD).
+pub const FIRST: u8 = 16;
+
+/// One twin. Rates are per day; times are days since the start of the run.
+#[derive(Debug, Clone)]
+pub struct Twin {
+    /// Its own random stream, derived from (seed, replication, id).
+    pub rng: TwinRng,
+    /// Purchase rate while alive.
+    pub lambda: f32,
+    /// BG/NBD dropout probability per purchase, or Pareto/NBD dropout rate per day.
+    pub dropout: f32,
+    /// Gamma-Gamma spend rate ν: a purchase is Gamma(p, 1/ν).
+    pub nu: f32,
+    /// Referral probability per good purchase.
+    pub refer: f32,
+    /// Upsell probability per purchase.
+    pub upsell: f32,
+    /// Cross-sell probability per purchase.
+    pub cross: f32,
+    /// Time of the next event.
+    pub next: f32,
+    /// Discounted revenue so far.
+    pub clv: f32,
+    /// Global id (known customers first, in ledger order).
+    pub id: u32,
+    /// Node in the prospect network.
+    pub node: u32,
+    /// Day it became a customer (0 for the initial ones).
+    pub born: u16,
+    /// Bit i: in intervention i's segment; bit 8 + i: in its pilot segment.
+    pub segments: u16,
+    /// Channel preference weights, quantised to 1/255.
+    pub weights: [u8; MAX_CHANNELS],
+    /// [`ALIVE`], [`REFERRED`], [`KNOWN`], [`SCARRED`], [`FIRST`].
+    pub flags: u8,
+    /// Retention cohort: 0 for customers at the start, 1 + month of arrival for newcomers.
+    pub cohort: u8,
+}
+
+impl Twin {
+    /// Whether the twin is alive.
+    #[inline]
+    pub fn alive(&self) -> bool {
+        self.flags & ALIVE != 0
+    }
+}
+
+/// Quantises preference weights (summing to 1) to bytes, keeping at least one positive.
+pub fn quantise(w: &[f64]) -> [u8; MAX_CHANNELS] {
+    let mut out = [0u8; MAX_CHANNELS];
+    for (o, v) in out.iter_mut().zip(w) {
+        *o = (v * 255.0).round().clamp(0.0, 255.0) as u8;
+    }
+    if out.iter().all(|&v| v == 0) {
+        let best = w
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i);
+        out[best] = 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn twin_is_compact() {
+        assert!(
+            std::mem::size_of::<super::Twin>() <= 96,
+            "{}",
+            std::mem::size_of::<super::Twin>()
+        );
+    }
+}

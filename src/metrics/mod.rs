@@ -1,0 +1,135 @@
+//! Daily metric series per arm and replication, and the effects computed from them.
+
+pub mod summary;
+
+use crate::population::behaviour::MAX_CHANNELS;
+
+/// Index of each daily flow accumulated by the engine.
+pub mod idx {
+    /// Purchases.
+    pub const PURCHASES: usize = 0;
+    /// Revenue.
+    pub const REVENUE: usize = 1;
+    /// Newcomers from outside (Bass).
+    pub const NEW_EXTERNAL: usize = 2;
+    /// Newcomers by referral.
+    pub const NEW_REFERRED: usize = 3;
+    /// Customers who dropped out.
+    pub const CHURNED: usize = 4;
+    /// Referrals made.
+    pub const REFERRALS: usize = 5;
+    /// Service contacts.
+    pub const CONTACTS: usize = 6;
+    /// Bad experiences.
+    pub const BAD: usize = 7;
+    /// Upsells.
+    pub const UPSELLS: usize = 8;
+    /// Cross-sells.
+    pub const CROSS_SELLS: usize = 9;
+    /// Cost to serve (purchases and contacts).
+    pub const COST_TO_SERVE: usize = 10;
+    /// Cost of interventions.
+    pub const INTERVENTION_COST: usize = 11;
+    /// Revenue discounted to day 0.
+    pub const DISCOUNTED_REVENUE: usize = 12;
+    /// Net change in active customers (births − deaths), turned into a level at the end.
+    pub const ACTIVE: usize = 13;
+    /// Purchases in channel c are at `CHANNEL0 + c`.
+    pub const CHANNEL0: usize = 14;
+}
+
+/// Number of accumulated values per day.
+pub const WIDTH: usize = idx::CHANNEL0 + MAX_CHANNELS;
+
+/// A day's accumulated values.
+pub type Day = [f64; WIDTH];
+
+/// One arm's one replication: daily values, cohort retention and per-customer CLV.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Daily values; `ACTIVE` holds the end-of-day level once [`Series::finish`] ran.
+    pub days: Vec<Day>,
+    /// Customers alive at the start.
+    pub initial: f64,
+    /// Gross margin on revenue.
+    pub margin_rate: f64,
+    /// Cohort sizes: 0 = customers at the start, k = arrivals in month k − 1.
+    pub cohort_size: Vec<f64>,
+    /// Dropouts per cohort (row) and month (column).
+    pub cohort_deaths: Vec<Vec<f64>>,
+}
+
+impl Series {
+    /// Empty series.
+    pub fn new(horizon: usize) -> Series {
+        let months = months(horizon);
+        Series {
+            days: vec![[0.0; WIDTH]; horizon],
+            initial: 0.0,
+            margin_rate: 0.0,
+            cohort_size: vec![0.0; months + 1],
+            cohort_deaths: vec![vec![0.0; months]; months + 1],
+        }
+    }
+
+    /// Adds another shard's values (shards are added in a fixed order).
+    pub fn add(&mut self, o: &Series) {
+        for (a, b) in self.days.iter_mut().zip(&o.days) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        self.initial += o.initial;
+        for (a, b) in self.cohort_size.iter_mut().zip(&o.cohort_size) {
+            *a += b;
+        }
+        for (ra, rb) in self.cohort_deaths.iter_mut().zip(&o.cohort_deaths) {
+            for (a, b) in ra.iter_mut().zip(rb) {
+                *a += b;
+            }
+        }
+    }
+
+    /// Turns the births − deaths column into end-of-day active customers.
+    pub fn finish(&mut self) {
+        let mut level = self.initial;
+        for d in &mut self.days {
+            level += d[idx::ACTIVE];
+            d[idx::ACTIVE] = level;
+        }
+    }
+
+    /// Total of a flow over the horizon.
+    pub fn total(&self, i: usize) -> f64 {
+        self.days.iter().map(|d| d[i]).sum()
+    }
+
+    /// Share of each cohort still active at the end of each month (NaN before it exists).
+    pub fn retention(&self) -> Vec<Vec<f64>> {
+        self.cohort_size
+            .iter()
+            .zip(&self.cohort_deaths)
+            .enumerate()
+            .map(|(c, (&size, deaths))| {
+                let mut gone = 0.0;
+                deaths
+                    .iter()
+                    .enumerate()
+                    .map(|(m, d)| {
+                        gone += d;
+                        if size == 0.0 || (c > 0 && m + 1 < c) {
+                            f64::NAN
+                        } else {
+                            1.0 - gone / size
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// 30-day months in a horizon.
+pub fn months(horizon: usize) -> usize {
+    horizon.div_ceil(30).max(1)
+}

@@ -1,0 +1,145 @@
+//! The population a scenario runs on: fitted (`model.json` + per-customer file) or inline priors.
+
+use std::path::Path;
+
+use super::ModelFile;
+use super::behaviour::{Behaviour, MAX_CHANNELS};
+use crate::error::{Error, Result};
+use crate::fit::gamma_gamma::GammaGamma;
+use crate::fit::purchase::PurchaseModel;
+
+/// One known customer's history, as the per-customer file stores it.
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// Salted key.
+    pub key: String,
+    /// Calibration repeat purchases.
+    pub x: f64,
+    /// Recency.
+    pub t_x: f64,
+    /// Age.
+    pub t: f64,
+    /// Mean repeat spend (NaN if none).
+    pub spend_mean: f64,
+    /// Repeat transactions with an amount.
+    pub spend_n: u32,
+    /// Purchases per channel.
+    pub channel_counts: [u16; MAX_CHANNELS],
+}
+
+/// A fitted population.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    /// The model file.
+    pub model: ModelFile,
+    /// Known customers.
+    pub persons: Vec<Person>,
+}
+
+/// Reads `model.json` and its per-customer file.
+pub fn read_fitted(path: &Path) -> Result<Fitted> {
+    let model = ModelFile::read(path)?;
+    let customers = path.with_file_name(&model.customers_file);
+    let mut rdr = csv::Reader::from_path(&customers).map_err(|e| Error::ModelFile {
+        path: customers.clone(),
+        reason: format!("cannot read the per-customer file ({e}): re-run `twinsim fit`"),
+    })?;
+    let header = rdr
+        .headers()
+        .map_err(|e| Error::ModelFile {
+            path: customers.clone(),
+            reason: e.to_string(),
+        })?
+        .clone();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let need = |name: &str| {
+        col(name).ok_or_else(|| Error::ModelFile {
+            path: customers.clone(),
+            reason: format!("column '{name}' is missing: re-run `twinsim fit`"),
+        })
+    };
+    let (k, x, tx, t, sm, sn) = (
+        need("key")?,
+        need("frequency")?,
+        need("recency")?,
+        need("T")?,
+        need("spend_mean")?,
+        need("spend_n")?,
+    );
+    let ch: Vec<usize> = model
+        .data
+        .channels
+        .iter()
+        .take(MAX_CHANNELS)
+        .filter_map(|c| col(&format!("channel:{c}")))
+        .collect();
+    let mut persons = Vec::with_capacity(model.data.customers);
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| Error::ModelFile {
+            path: customers.clone(),
+            reason: e.to_string(),
+        })?;
+        let num = |j: usize| -> Result<f64> {
+            let s = rec.get(j).unwrap_or("");
+            if s.is_empty() {
+                return Ok(f64::NAN);
+            }
+            s.parse().map_err(|_| Error::ModelFile {
+                path: customers.clone(),
+                reason: format!("line {}: '{s}' is not a number", i + 2),
+            })
+        };
+        let mut counts = [0u16; MAX_CHANNELS];
+        for (slot, &j) in counts.iter_mut().zip(&ch) {
+            *slot = num(j)?.clamp(0.0, u16::MAX as f64) as u16;
+        }
+        persons.push(Person {
+            key: rec.get(k).unwrap_or("").to_string(),
+            x: num(x)?,
+            t_x: num(tx)?,
+            t: num(t)?,
+            spend_mean: num(sm)?,
+            spend_n: num(sn)?.max(0.0) as u32,
+            channel_counts: counts,
+        });
+    }
+    Ok(Fitted { model, persons })
+}
+
+impl Fitted {
+    /// Behaviour from the fitted models; what was not fitted takes its default (listed).
+    pub fn behaviour(&self) -> Result<Behaviour> {
+        let m = &self.model;
+        let purchase = PurchaseModel::from_fitted(&m.primary_model, &m.models[&m.primary_model])?;
+        let mut defaults = Vec::new();
+        let spend = match m.models.get("gamma_gamma") {
+            Some(f) => GammaGamma::from_slice(&f.values())?,
+            None => {
+                defaults
+                    .push("spend (Gamma-Gamma p=6, q=4, v=90: mean 180 per purchase)".to_string());
+                GammaGamma::new(6.0, 4.0, 90.0)?
+            }
+        };
+        let (channels, alpha) = match m.models.get("channel_dirichlet") {
+            Some(f) => (
+                f.params.keys().take(MAX_CHANNELS).cloned().collect(),
+                f.values().into_iter().take(MAX_CHANNELS).collect(),
+            ),
+            None => {
+                defaults.push("channels (one channel, 'default')".to_string());
+                (vec!["default".to_string()], vec![1.0])
+            }
+        };
+        let unit = m.data.time_unit.days();
+        let mut b = Behaviour::with_defaults(
+            purchase,
+            unit,
+            spend,
+            channels,
+            alpha,
+            self.persons.len() as u64,
+        );
+        b.defaults_used = defaults;
+        Ok(b)
+    }
+}

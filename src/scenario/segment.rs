@@ -1,0 +1,191 @@
+//! Segment expressions: which twins an intervention targets, e.g. `all`, `channel=store`,
+//! `p_alive<0.3`, `value_decile>=8`, `cohort=newcomer`, `random<0.1 and frequency>=2`.
+
+/// Twin attributes a segment can test.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attributes<'a> {
+    /// Preferred channel (largest preference weight).
+    pub channel: &'a str,
+    /// P(alive) at the start (1 for newcomers).
+    pub p_alive: f64,
+    /// Decile (1..=10) of expected value among known customers; 0 for newcomers.
+    pub value_decile: f64,
+    /// Calibration repeat purchases (0 for newcomers).
+    pub frequency: f64,
+    /// `existing` or `newcomer`.
+    pub cohort: &'a str,
+    /// Whether the twin came by referral.
+    pub referred: bool,
+    /// A uniform number fixed per twin id, for random pilots.
+    pub random: f64,
+}
+
+/// A comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Condition {
+    attr: String,
+    op: Op,
+    text: String,
+    number: Option<f64>,
+}
+
+/// A parsed segment: `all`, or conditions joined by `and`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    text: String,
+    conditions: Vec<Condition>,
+}
+
+/// Attributes that take numbers.
+const NUMERIC: [&str; 4] = ["p_alive", "value_decile", "frequency", "random"];
+/// Attributes that take words.
+const WORDS: [&str; 3] = ["channel", "cohort", "referred"];
+
+impl Segment {
+    /// Everyone.
+    pub fn all() -> Segment {
+        Segment {
+            text: "all".into(),
+            conditions: Vec::new(),
+        }
+    }
+
+    /// Parses an expression; the error says what is allowed.
+    pub fn parse(text: &str) -> Result<Segment, String> {
+        let t = text.trim();
+        if t == "all" || t.is_empty() {
+            return Ok(Segment::all());
+        }
+        let mut conditions = Vec::new();
+        for part in t.split(" and ") {
+            let part = part.trim();
+            let ops = [
+                ("<=", Op::Le),
+                (">=", Op::Ge),
+                ("!=", Op::Ne),
+                ("=", Op::Eq),
+                ("<", Op::Lt),
+                (">", Op::Gt),
+            ];
+            let Some((pos, sym, op)) = ops
+                .iter()
+                .filter_map(|(s, o)| part.find(s).map(|p| (p, *s, *o)))
+                .min_by_key(|x| x.0)
+            else {
+                return Err(format!(
+                    "'{part}' is not a condition: write attribute, operator, value, e.g. channel=store or p_alive<0.3"
+                ));
+            };
+            let attr = part[..pos].trim().to_string();
+            let value = part[pos + sym.len()..].trim().to_string();
+            let number = value.parse::<f64>().ok();
+            if NUMERIC.contains(&attr.as_str()) {
+                if number.is_none() {
+                    return Err(format!("'{attr}' needs a number, not '{value}'"));
+                }
+            } else if WORDS.contains(&attr.as_str()) {
+                if !matches!(op, Op::Eq | Op::Ne) {
+                    return Err(format!("'{attr}' can only be compared with = or !="));
+                }
+            } else {
+                return Err(format!(
+                    "unknown segment attribute '{attr}': use {} or {}",
+                    NUMERIC.join(", "),
+                    WORDS.join(", ")
+                ));
+            }
+            conditions.push(Condition {
+                attr,
+                op,
+                text: value,
+                number,
+            });
+        }
+        Ok(Segment {
+            text: t.to_string(),
+            conditions,
+        })
+    }
+
+    /// The expression as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The channel names this segment mentions (to check them against the population).
+    pub fn channels(&self) -> impl Iterator<Item = &str> {
+        self.conditions
+            .iter()
+            .filter(|c| c.attr == "channel")
+            .map(|c| c.text.as_str())
+    }
+
+    /// Whether a twin with attributes `a` is in the segment.
+    pub fn matches(&self, a: &Attributes) -> bool {
+        self.conditions.iter().all(|c| {
+            let ord = match c.attr.as_str() {
+                "channel" => return (a.channel == c.text) == (c.op == Op::Eq),
+                "cohort" => return (a.cohort == c.text) == (c.op == Op::Eq),
+                "referred" => return (a.referred.to_string() == c.text) == (c.op == Op::Eq),
+                "p_alive" => a.p_alive,
+                "value_decile" => a.value_decile,
+                "frequency" => a.frequency,
+                _ => a.random,
+            };
+            let v = c.number.unwrap_or(f64::NAN);
+            match c.op {
+                Op::Eq => ord == v,
+                Op::Ne => ord != v,
+                Op::Lt => ord < v,
+                Op::Le => ord <= v,
+                Op::Gt => ord > v,
+                Op::Ge => ord >= v,
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_matches() {
+        let a = Attributes {
+            channel: "store",
+            p_alive: 0.2,
+            value_decile: 9.0,
+            frequency: 3.0,
+            cohort: "existing",
+            referred: false,
+            random: 0.05,
+        };
+        for (text, want) in [
+            ("all", true),
+            ("channel=store", true),
+            ("channel!=store", false),
+            ("p_alive<0.3", true),
+            ("value_decile>=8 and random<0.1", true),
+            ("frequency>3", false),
+            ("cohort=newcomer", false),
+        ] {
+            assert_eq!(Segment::parse(text).unwrap().matches(&a), want, "{text}");
+        }
+        assert!(
+            Segment::parse("region=north")
+                .unwrap_err()
+                .contains("unknown segment attribute")
+        );
+        assert!(Segment::parse("p_alive<high").is_err());
+    }
+}

@@ -51,7 +51,9 @@ pub struct Periods {
 /// Counts that describe what the ledger was built from.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LedgerSummary {
-    /// Customers: persons whose first purchase is in the calibration period.
+    /// Customers: persons whose first purchase is in the calibration period (written once, as
+    /// `data.customers` of `model.json`).
+    #[serde(skip)]
     pub customers: usize,
     /// Persons whose first purchase falls in the holdout (not fitted).
     pub first_seen_in_holdout: usize,

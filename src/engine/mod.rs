@@ -35,6 +35,16 @@ pub struct ArmResult {
     pub series: Vec<Series>,
     /// Per known customer: discounted revenue over the horizon, summed over replications.
     pub clv_known: Vec<f64>,
+    /// Per known customer: purchases over the horizon, summed over replications.
+    pub purchases_known: Vec<f64>,
+}
+
+/// One replication of one arm.
+struct Replication {
+    series: Series,
+    events: u64,
+    clv: Vec<f32>,
+    purchases: Vec<u16>,
 }
 
 /// Both arms.
@@ -84,28 +94,55 @@ pub fn run(
         baseline: ArmResult {
             series: Vec::new(),
             clv_known: vec![0.0; prepared.known()],
+            purchases_known: vec![0.0; prepared.known()],
         },
         scenario: ArmResult {
             series: Vec::new(),
             clv_known: vec![0.0; prepared.known()],
+            purchases_known: vec![0.0; prepared.known()],
         },
         channels: scenario_policy.channels.clone(),
         keys: prepared.keys(),
         replications: reps,
         events: 0,
     };
-    for rep in 0..reps {
-        let b = replication_behaviour(s, seed, rep);
-        for (policy, arm) in [
-            (&baseline_policy, &mut out.baseline),
-            (&scenario_policy, &mut out.scenario),
-        ] {
-            let (series, events) =
-                pool.install(|| simulate(s, &prepared, &b, policy, seed, rep, &mut arm.clv_known));
-            out.events += events;
-            arm.series.push(series);
+    // Few twins per replication: run replications side by side; many: one at a time, with the
+    // shards of each in parallel. Either way every replication is computed alone and added in
+    // order, so the results are the same.
+    let batch = if prepared.initial() < 50_000 {
+        pool.current_num_threads().max(1) * 2
+    } else {
+        1
+    };
+    let mut rep = 0;
+    while rep < reps {
+        let upto = (rep + batch as u32).min(reps);
+        let done: Vec<[Replication; 2]> = pool.install(|| {
+            (rep..upto)
+                .into_par_iter()
+                .map(|k| {
+                    let b = replication_behaviour(s, seed, k);
+                    [
+                        simulate(s, &prepared, &b, &baseline_policy, seed, k),
+                        simulate(s, &prepared, &b, &scenario_policy, seed, k),
+                    ]
+                })
+                .collect()
+        });
+        for pair in done {
+            for (r, arm) in pair.into_iter().zip([&mut out.baseline, &mut out.scenario]) {
+                out.events += r.events;
+                for (acc, v) in arm.clv_known.iter_mut().zip(&r.clv) {
+                    *acc += *v as f64;
+                }
+                for (acc, v) in arm.purchases_known.iter_mut().zip(&r.purchases) {
+                    *acc += *v as f64;
+                }
+                arm.series.push(r.series);
+            }
+            rep += 1;
+            progress(rep, reps);
         }
-        progress(rep + 1, reps);
     }
     Ok(out)
 }
@@ -167,8 +204,7 @@ fn simulate(
     policy: &Policy,
     seed: u64,
     rep: u32,
-    clv_known: &mut [f64],
-) -> (Series, u64) {
+) -> Replication {
     let horizon = s.horizon_days;
     let ctx = Ctx {
         b,
@@ -235,11 +271,13 @@ fn simulate(
     shards.par_iter_mut().for_each(|sh| sh.finish(&ctx));
     let mut total = market_series;
     let mut events = 0;
+    let (mut clv, mut purchases) = (vec![0.0f32; prep.known()], vec![0u16; prep.known()]);
     for sh in &shards {
         total.add(&sh.series);
         for tw in &sh.twins {
             if tw.flags & twin::KNOWN != 0 {
-                clv_known[tw.id as usize] += tw.clv as f64;
+                clv[tw.id as usize] = tw.clv;
+                purchases[tw.id as usize] = tw.purchases;
             }
         }
     }
@@ -248,5 +286,10 @@ fn simulate(
     for d in &total.days {
         events += (d[idx::PURCHASES] + d[idx::CHURNED]) as u64;
     }
-    (total, events)
+    Replication {
+        series: total,
+        events,
+        clv,
+        purchases,
+    }
 }

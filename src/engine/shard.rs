@@ -132,6 +132,8 @@ impl Shard {
     ) -> bool {
         let b = ctx.b;
         let tw = &mut self.twins[i as usize];
+        debug_assert!(tw.alive(), "a dropped-out twin must never purchase");
+        tw.purchases = tw.purchases.saturating_add(1);
         // Every purchase draws the same numbers in the same order, whatever happens, so that
         // baseline and scenario stay aligned (common random numbers).
         let u_channel = tw.rng.random::<f64>() * total;

@@ -248,6 +248,7 @@ fn build(
         clv: 0.0,
         id,
         node,
+        purchases: 0,
         born: born.min(u16::MAX as u32) as u16,
         segments,
         weights: quantise(&w[..n.min(MAX_CHANNELS)]),

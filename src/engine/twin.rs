@@ -39,6 +39,8 @@ pub struct Twin {
     pub id: u32,
     /// Node in the prospect network.
     pub node: u32,
+    /// Purchases made in this run.
+    pub purchases: u16,
     /// Day it became a customer (0 for the initial ones).
     pub born: u16,
     /// Bit i: in intervention i's segment; bit 8 + i: in its pilot segment.

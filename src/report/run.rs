@@ -131,13 +131,20 @@ pub fn cohorts_csv(r: &RunResult) -> String {
     out
 }
 
-/// `clv.csv`: per known customer, mean discounted revenue over the horizon in each arm.
+/// `clv.csv`: per known customer, mean discounted revenue and purchases over the horizon in
+/// each arm.
 pub fn clv_csv(r: &RunResult) -> String {
     let n = r.replications.max(1) as f64;
-    let mut out = String::from("key,baseline_clv,scenario_clv,difference\n");
+    let mut out = String::from(
+        "key,baseline_clv,scenario_clv,difference,baseline_purchases,scenario_purchases\n",
+    );
     for (i, key) in r.keys.iter().enumerate() {
         let (b, s) = (r.baseline.clv_known[i] / n, r.scenario.clv_known[i] / n);
-        let _ = writeln!(out, "{key},{b:.4},{s:.4},{:.4}", s - b);
+        let (pb, ps) = (
+            r.baseline.purchases_known[i] / n,
+            r.scenario.purchases_known[i] / n,
+        );
+        let _ = writeln!(out, "{key},{b:.4},{s:.4},{:.4},{pb:.6},{ps:.6}", s - b);
     }
     out
 }

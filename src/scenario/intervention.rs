@@ -73,6 +73,8 @@ pub struct Intervention {
     pub segment: Segment,
     /// Pilot first: until `full_from_day` only the pilot segment gets it.
     pub rollout: Option<Rollout>,
+    /// Byte offsets in the scenario file of the table and of its segment, for messages.
+    pub at: (usize, usize),
 }
 
 /// Pilot-then-rollout.

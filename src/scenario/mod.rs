@@ -252,6 +252,7 @@ fn parse(r: &mut Reader, doc: &toml::Spanned<DeTable>, path: &Path) -> Option<Sc
             None
         }
     };
+    let metrics_at = top.raw("metrics").map_or(0, |v| v.span().start);
     let (primary, also) = match top.sub(r, "metrics") {
         Some(mut m) => {
             let primary = m.str(r, "primary");
@@ -280,8 +281,13 @@ fn parse(r: &mut Reader, doc: &toml::Spanned<DeTable>, path: &Path) -> Option<Sc
     let (source, behaviour) = population?;
     let horizon = horizon? as u32;
     let primary = primary?;
-    check_metrics(r, doc, &primary, &also, &behaviour);
-    check_interventions(r, doc, &interventions, &behaviour, &source, horizon);
+    let mut channels = behaviour.channels.clone();
+    channels.extend(interventions.iter().filter_map(|i| match &i.kind {
+        Kind::NewChannel { name, .. } => Some(name.clone()),
+        _ => None,
+    }));
+    check_metrics(r, metrics_at, &primary, &also, &channels);
+    check_interventions(r, &interventions, &behaviour, &source, horizon);
     if interventions.len() > 8 {
         r.problem(
             doc.span().start,
@@ -307,23 +313,17 @@ fn parse(r: &mut Reader, doc: &toml::Spanned<DeTable>, path: &Path) -> Option<Sc
     })
 }
 
-fn check_metrics(
-    r: &mut Reader,
-    doc: &toml::Spanned<DeTable>,
-    primary: &str,
-    also: &[String],
-    b: &Behaviour,
-) {
+fn check_metrics(r: &mut Reader, at: usize, primary: &str, also: &[String], channels: &[String]) {
     for m in std::iter::once(primary).chain(also.iter().map(String::as_str)) {
         let known = METRICS.contains(&m)
             || m.strip_prefix("purchases:")
-                .is_some_and(|c| b.channels.iter().any(|x| x == c));
+                .is_some_and(|c| channels.iter().any(|x| x == c));
         if !known {
             let hint = reader::closest(m, METRICS)
                 .map(|c| format!(" (did you mean '{c}'?)"))
                 .unwrap_or_default();
             r.problem(
-                doc.span().start,
+                at,
                 "metrics",
                 format!(
                     "unknown metric '{m}'{hint}: use {} or purchases:<channel>",
@@ -336,7 +336,6 @@ fn check_metrics(
 
 fn check_interventions(
     r: &mut Reader,
-    doc: &toml::Spanned<DeTable>,
     list: &[Intervention],
     b: &Behaviour,
     source: &Source,
@@ -346,12 +345,12 @@ fn check_interventions(
     for (i, iv) in list.iter().enumerate() {
         let key = format!("intervention[{}]", i + 1);
         if iv.start_day >= horizon {
-            r.problem(doc.span().start, &key, format!("start_day {} is not inside the horizon of {horizon} days: it would change nothing", iv.start_day));
+            r.problem(iv.at.0, &key, format!("start_day {} is not inside the horizon of {horizon} days: it would change nothing", iv.start_day));
         }
         let need = |c: &str, r: &mut Reader| {
             if !channels.iter().any(|x| x == c) {
                 r.problem(
-                    doc.span().start,
+                    iv.at.0,
                     &key,
                     format!(
                         "channel '{c}' does not exist; the channels are: {}",
@@ -371,7 +370,7 @@ fn check_interventions(
             Kind::NewChannel { name, .. } => {
                 if channels.len() >= MAX_CHANNELS {
                     r.problem(
-                        doc.span().start,
+                        iv.at.0,
                         &key,
                         format!("at most {MAX_CHANNELS} channels in all"),
                     );
@@ -384,7 +383,7 @@ fn check_interventions(
             for c in seg.channels() {
                 if !channels.iter().any(|x| x == c) {
                     r.problem(
-                        doc.span().start,
+                        iv.at.0,
                         &key,
                         format!(
                             "segment '{}' names channel '{c}', which does not exist",
@@ -394,7 +393,7 @@ fn check_interventions(
                 }
             }
             if !segment_nonempty(seg, source) {
-                r.problem(doc.span().start, &key, format!("segment '{}' matches nobody in this population: widen it or check the attribute values", seg.text()));
+                r.problem(iv.at.0, &key, format!("segment '{}' matches nobody in this population: widen it or check the attribute values", seg.text()));
             }
         }
     }
@@ -846,8 +845,10 @@ fn parse_intervention(r: &mut Reader, mut t: TableReader) -> Option<Intervention
     let end_day = t
         .u64_where(r, "end_day", |v| v >= 1, "≥ 1")
         .map(|v| v as u32);
+    let mut segment_at = t.start();
     let segment = match t.str(r, "segment") {
         Some((s, at)) => Segment::parse(&s)
+            .inspect(|_| segment_at = at)
             .map_err(|e| r.problem(at, &format!("{}.segment", t.path()), e))
             .ok(),
         None => Some(Segment::all()),
@@ -977,6 +978,7 @@ fn parse_intervention(r: &mut Reader, mut t: TableReader) -> Option<Intervention
             format!("end_day {e} must be after start_day {s}"),
         );
     }
+    let at = (t.start(), segment_at);
     r.finish(t, &known);
     Some(Intervention {
         kind: kind?,
@@ -984,5 +986,6 @@ fn parse_intervention(r: &mut Reader, mut t: TableReader) -> Option<Intervention
         end_day,
         segment: segment?,
         rollout,
+        at,
     })
 }

@@ -73,8 +73,9 @@ pub struct Intervention {
     pub segment: Segment,
     /// Pilot first: until `full_from_day` only the pilot segment gets it.
     pub rollout: Option<Rollout>,
-    /// Byte offsets in the scenario file of the table and of its segment, for messages.
-    pub at: (usize, usize),
+    /// Byte offsets in the scenario file of the table and of its segment, and its 1-based
+    /// position among the `[[intervention]]` tables, for messages.
+    pub at: (usize, usize, usize),
 }
 
 /// Pilot-then-rollout.

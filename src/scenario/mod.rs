@@ -14,7 +14,7 @@ use crate::fit::bgnbd::BgNbd;
 use crate::fit::gamma_gamma::GammaGamma;
 use crate::fit::pareto_nbd::ParetoNbd;
 use crate::fit::purchase::PurchaseModel;
-use crate::population::behaviour::{Bass, Behaviour, MAX_CHANNELS, Network};
+use crate::population::behaviour::{Behaviour, MAX_CHANNELS, Network};
 use crate::population::load::{Fitted, read_fitted};
 use intervention::{COMMON, Intervention, KINDS, Kind, Rollout};
 use reader::{Problem, Reader, TableReader};
@@ -158,6 +158,7 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     {
         return Ok(s);
     }
+    r.problems.sort_by_key(|p| (p.line, p.column));
     Err(LoadError::Problems(Problems {
         path: path.to_path_buf(),
         problems: r.problems,
@@ -279,15 +280,23 @@ fn parse(r: &mut Reader, doc: &toml::Spanned<DeTable>, path: &Path) -> Option<Sc
     }
     r.finish(top, TOP);
     let (source, behaviour) = population?;
-    let horizon = horizon? as u32;
-    let primary = primary?;
+    // Check what can be checked even when other keys are wrong: all problems at once.
+    let horizon = horizon.map(|h| h as u32);
     let mut channels = behaviour.channels.clone();
     channels.extend(interventions.iter().filter_map(|i| match &i.kind {
         Kind::NewChannel { name, .. } => Some(name.clone()),
         _ => None,
     }));
-    check_metrics(r, metrics_at, &primary, &also, &channels);
-    check_interventions(r, &interventions, &behaviour, &source, horizon);
+    if let Some(p) = &primary {
+        check_metrics(r, metrics_at, p, &also, &channels);
+    }
+    check_interventions(
+        r,
+        &interventions,
+        &behaviour,
+        &source,
+        horizon.unwrap_or(u32::MAX),
+    );
     if interventions.len() > 8 {
         r.problem(
             doc.span().start,
@@ -295,7 +304,7 @@ fn parse(r: &mut Reader, doc: &toml::Spanned<DeTable>, path: &Path) -> Option<Sc
             "at most 8 interventions per scenario",
         );
     }
-    let name = name?;
+    let (name, horizon, primary) = (name?, horizon?, primary?);
     Some(Scenario {
         path: path.to_path_buf(),
         slug: slug(&name),
@@ -342,8 +351,8 @@ fn check_interventions(
     horizon: u32,
 ) {
     let mut channels: Vec<String> = b.channels.clone();
-    for (i, iv) in list.iter().enumerate() {
-        let key = format!("intervention[{}]", i + 1);
+    for iv in list {
+        let key = format!("intervention[{}]", iv.at.2);
         if iv.start_day >= horizon {
             r.problem(iv.at.0, &key, format!("start_day {} is not inside the horizon of {horizon} days: it would change nothing", iv.start_day));
         }
@@ -393,7 +402,7 @@ fn check_interventions(
                 }
             }
             if !segment_nonempty(seg, source) {
-                r.problem(iv.at.0, &key, format!("segment '{}' matches nobody in this population: widen it or check the attribute values", seg.text()));
+                r.problem(iv.at.1, &key, format!("segment '{}' matches nobody in this population: widen it or check the attribute values", seg.text()));
             }
         }
     }
@@ -449,8 +458,8 @@ fn parse_population(
     let customers = p.u64_where(
         r,
         "customers",
-        |v| (1..=1_000_000_000).contains(&v),
-        "between 1 and 1e9",
+        |v| (0..=1_000_000_000).contains(&v),
+        "between 0 and 1e9",
     );
     let unit = match p.str(r, "time_unit") {
         Some((u, _)) if u == "week" => 7.0,
@@ -560,11 +569,13 @@ fn parse_population(
             Some((Source::Inline { customers: n }, b))
         }
         (None, None) => {
-            r.problem(
-                p.start(),
-                p.path(),
-                "give `model = \"outputs/model.json\"` or inline priors with `customers = N`",
-            );
+            if p.raw("customers").is_none() && p.raw("model").is_none() {
+                r.problem(
+                    p.start(),
+                    p.path(),
+                    "give `model = \"outputs/model.json\"` or inline priors with `customers = N`",
+                );
+            }
             None
         }
     };
@@ -671,7 +682,9 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
                     f(r, &mut t, b);
                     r.finish(t, keys);
                 }
-                None => b.defaults_used.push(format!("{name} (all defaults)")),
+                None => b
+                    .defaults_used
+                    .push(format!("{name}: {}", section_defaults(name))),
             }
         };
     section(
@@ -823,12 +836,26 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
         Some(v) => b.margin = v,
         None => b.defaults_used.push("gross margin 30%".into()),
     }
-    let _ = Bass {
-        market_size: 0,
-        p: 0.0,
-        q: 0.0,
-        period_days: 1.0,
-    };
+}
+
+/// What a behaviour section defaults to when the scenario leaves it out.
+fn section_defaults(name: &str) -> &'static str {
+    match name {
+        "service" => {
+            "κ = 2 (dropout ×2 after a bad experience), contact probability 0.1, contact cost 5"
+        }
+        "referral" => {
+            "referral probability 0.02 per good purchase (Beta, concentration 10), conversion 0.5, small-world network of degree 10"
+        }
+        "acquisition" => {
+            "Bass diffusion with market size 2 × initial customers, p = 0.005 and q = 0.05 per 30 days"
+        }
+        "price" => "price elasticity -1 (an assumption: the data have no price variation)",
+        "upsell" => {
+            "upsell probability 0.03 (+25% amount), cross-sell probability 0.05 (+50% amount)"
+        }
+        _ => "defaults",
+    }
 }
 
 fn parse_intervention(r: &mut Reader, mut t: TableReader) -> Option<Intervention> {
@@ -978,7 +1005,13 @@ fn parse_intervention(r: &mut Reader, mut t: TableReader) -> Option<Intervention
             format!("end_day {e} must be after start_day {s}"),
         );
     }
-    let at = (t.start(), segment_at);
+    let index = t
+        .path()
+        .rsplit('[')
+        .next()
+        .and_then(|x| x.trim_end_matches(']').parse().ok())
+        .unwrap_or(0);
+    let at = (t.start(), segment_at, index);
     r.finish(t, &known);
     Some(Intervention {
         kind: kind?,

@@ -32,3 +32,25 @@ pub fn twinsim() -> assert_cmd::Command {
 pub fn json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("valid JSON")
 }
+
+/// Reads a CSV file into rows of string fields keyed by header name.
+pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
+    csv::Reader::from_path(path)
+        .expect("readable CSV")
+        .deserialize()
+        .map(|r| r.expect("valid row"))
+        .collect()
+}
+
+/// Sums of a metric per (arm, replication, day) from metrics.csv: rows in file order.
+pub fn metric_series(path: &std::path::Path, arm: &str, rep: u32, metric: &str) -> Vec<f64> {
+    let text = std::fs::read_to_string(path).expect("metrics.csv");
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0] == arm && f[1] == rep.to_string() && f[3] == metric)
+                .then(|| f[4].parse().unwrap())
+        })
+        .collect()
+}

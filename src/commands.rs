@@ -231,9 +231,10 @@ fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
             );
         }
         println!(
-            "  {} events in {elapsed:.2} s ({:.1} million events/s)",
+            "  {} events in {elapsed:.2} s ({:.1} million events/s); up to {} twins per arm",
             result.events,
-            result.events as f64 / elapsed.max(1e-9) / 1e6
+            result.events as f64 / elapsed.max(1e-9) / 1e6,
+            result.max_twins
         );
         println!("  wrote {}", dir.display());
     }

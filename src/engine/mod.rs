@@ -43,6 +43,7 @@ pub struct ArmResult {
 struct Replication {
     series: Series,
     events: u64,
+    twins: u64,
     clv: Vec<f32>,
     purchases: Vec<u16>,
 }
@@ -62,6 +63,8 @@ pub struct RunResult {
     pub replications: u32,
     /// Events (purchases and dropouts) simulated, both arms.
     pub events: u64,
+    /// Most twins (initial plus newcomers) in any one arm and replication.
+    pub max_twins: u64,
 }
 
 /// Run options beyond the scenario file.
@@ -105,6 +108,7 @@ pub fn run(
         keys: prepared.keys(),
         replications: reps,
         events: 0,
+        max_twins: 0,
     };
     // Few twins per replication: run replications side by side; many: one at a time, with the
     // shards of each in parallel. Either way every replication is computed alone and added in
@@ -132,6 +136,7 @@ pub fn run(
         for pair in done {
             for (r, arm) in pair.into_iter().zip([&mut out.baseline, &mut out.scenario]) {
                 out.events += r.events;
+                out.max_twins = out.max_twins.max(r.twins);
                 for (acc, v) in arm.clv_known.iter_mut().zip(&r.clv) {
                     *acc += *v as f64;
                 }
@@ -289,6 +294,7 @@ fn simulate(
     Replication {
         series: total,
         events,
+        twins: next_id,
         clv,
         purchases,
     }

@@ -12,7 +12,7 @@ use crate::population::behaviour::{Behaviour, MAX_CHANNELS};
 
 /// Twins per shard: a multiple of the cache-friendly block, and fixed, so that results do not
 /// depend on the number of threads.
-pub const SHARD_SIZE: usize = 4096;
+pub const SHARD_SIZE: usize = 16_384;
 
 /// Read-only facts every shard needs during a replication.
 pub struct Ctx<'a> {
@@ -57,7 +57,7 @@ impl Shard {
     /// An empty shard for a horizon.
     pub fn new(horizon: u32) -> Shard {
         Shard {
-            twins: Vec::new(),
+            twins: Vec::with_capacity(SHARD_SIZE),
             calendar: vec![Vec::new(); horizon as usize],
             series: Series::new(horizon as usize),
             referrals: Vec::new(),

@@ -167,7 +167,7 @@ impl Shard {
         let discounted = amount * (-ctx.discount_per_day * t as f64).exp();
         d[idx::DISCOUNTED_REVENUE] += discounted;
         tw.clv += discounted as f32;
-        d[idx::COST_TO_SERVE] += e.cost[c];
+        d[idx::COST_TO_SERVE] += e.cost[c] * (1.0 - b.self_service).powi(tw.good as i32);
         if u_contact < b.contact_probability {
             d[idx::CONTACTS] += 1.0;
             d[idx::COST_TO_SERVE] += b.contact_cost;
@@ -175,12 +175,15 @@ impl Shard {
         let bad = u_bad < e.bad[c];
         if bad {
             d[idx::BAD] += 1.0;
-        } else if u_ref < tw.refer as f64 * e.referral {
-            d[idx::REFERRALS] += 1.0;
-            self.referrals.push(Referral {
-                node: tw.node,
-                reward: e.reward,
-            });
+        } else {
+            tw.good = tw.good.saturating_add(1);
+            if u_ref < tw.refer as f64 * e.referral {
+                d[idx::REFERRALS] += 1.0;
+                self.referrals.push(Referral {
+                    node: tw.node,
+                    reward: e.reward,
+                });
+            }
         }
         let first = tw.flags & FIRST != 0;
         tw.flags &= !FIRST;

@@ -254,5 +254,6 @@ fn build(
         weights: quantise(&w[..n.min(MAX_CHANNELS)]),
         flags,
         cohort,
+        good: 0,
     }
 }

@@ -51,6 +51,8 @@ pub struct Twin {
     pub flags: u8,
     /// Retention cohort: 0 for customers at the start, 1 + month of arrival for newcomers.
     pub cohort: u8,
+    /// Good experiences so far (saturating): they shift service to self-service.
+    pub good: u8,
 }
 
 impl Twin {

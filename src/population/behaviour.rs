@@ -56,6 +56,9 @@ pub struct Behaviour {
     pub contact_probability: f64,
     /// Cost of one service contact.
     pub contact_cost: f64,
+    /// Share of the remaining cost to serve that each good experience moves to self-service
+    /// (cost of a purchase = channel cost × (1 − self_service)^good experiences, capped at 255).
+    pub self_service: f64,
     /// Mean referral probability per good purchase.
     pub referral_mean: f64,
     /// Beta concentration (a + b) of the referral probability across twins.
@@ -109,6 +112,7 @@ impl Behaviour {
             kappa: 2.0,
             contact_probability: 0.1,
             contact_cost: 5.0,
+            self_service: 0.05,
             referral_mean: 0.02,
             referral_concentration: 10.0,
             referral_conversion: 0.5,

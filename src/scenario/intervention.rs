@@ -229,7 +229,7 @@ pub const KINDS: &[(&str, &str, &[Param])] = &[
     ),
     (
         "marketing_push",
-        "marketing raises external acquisition",
+        "marketing raises external acquisition (market-wide: `segment` does not apply)",
         &[
             Param {
                 name: "p_multiplier",
@@ -273,3 +273,29 @@ pub const COMMON: &[Param] = &[
         meaning: "{ pilot_segment = \"…\", full_from_day = N }: only the pilot segment until full_from_day",
     },
 ];
+
+/// The Markdown reference of every intervention kind and parameter, as README.md shows it
+/// (a test keeps the two equal).
+pub fn reference_table() -> String {
+    let mut s = String::from("| kind | parameter | required | meaning |\n|---|---|---|---|\n");
+    for p in COMMON {
+        s.push_str(&format!(
+            "| (every kind) | `{}` | {} | {} |\n",
+            p.name,
+            if p.required { "yes" } else { "no" },
+            p.meaning
+        ));
+    }
+    for (kind, what, params) in KINDS {
+        s.push_str(&format!("| `{kind}` | | | {what} |\n"));
+        for p in *params {
+            s.push_str(&format!(
+                "| | `{}` | {} | {} |\n",
+                p.name,
+                if p.required { "yes" } else { "no" },
+                p.meaning
+            ));
+        }
+    }
+    s
+}

@@ -689,7 +689,12 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
         };
     section(
         "service",
-        &["kappa", "contact_probability", "contact_cost"],
+        &[
+            "kappa",
+            "contact_probability",
+            "contact_cost",
+            "self_service",
+        ],
         r,
         p,
         b,
@@ -710,6 +715,9 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
             }
             if let Some(v) = t.f64_where(r, "contact_cost", nonneg, "≥ 0") {
                 b.contact_cost = v
+            }
+            if let Some(v) = t.f64_where(r, "self_service", prob, "a share in [0, 1]") {
+                b.self_service = v
             }
         },
     );

@@ -5,10 +5,20 @@
 mod common;
 
 use common::{csv_rows, json, shared_data, twinsim};
-use twinsim::fit::bgnbd::BgNbd;
+use twinsim::fit::Fitted;
+use twinsim::fit::purchase::PurchaseModel;
 
 #[test]
-fn forward_purchases_match_the_conditional_expectation() {
+fn bgnbd_forward_purchases_match_the_conditional_expectation() {
+    forward_purchases_match("bgnbd");
+}
+
+#[test]
+fn pareto_nbd_forward_purchases_match_the_conditional_expectation() {
+    forward_purchases_match("pareto-nbd");
+}
+
+fn forward_purchases_match(model_arg: &str) {
     let Some(data) = shared_data() else { return };
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model.json");
@@ -32,7 +42,7 @@ fn forward_purchases_match_the_conditional_expectation() {
             "--observation-end",
             "1997-09-30",
         ])
-        .args(["--salt", "t", "-o"])
+        .args(["--model", model_arg, "--salt", "t", "-o"])
         .arg(&model)
         .assert()
         .success();
@@ -70,8 +80,9 @@ primary = "purchases"
         .assert()
         .success();
     let m = json(&model);
-    let p = |k: &str| m["models"]["bgnbd"]["params"][k].as_f64().unwrap();
-    let bg = BgNbd::new(p("r"), p("alpha"), p("a"), p("b")).unwrap();
+    let name = model_arg.replace('-', "_");
+    let fitted: Fitted = serde_json::from_value(m["models"][&name].clone()).unwrap();
+    let bg = PurchaseModel::from_fitted(&name, &fitted).unwrap();
     let hist: std::collections::HashMap<String, (f64, f64, f64)> =
         csv_rows(&dir.path().join("model.customers.csv"))
             .into_iter()

@@ -80,6 +80,15 @@ impl Fitted {
         self.params[name]
     }
 
+    /// The estimate of `name`, or an error naming the model file problem.
+    pub fn get(&self, name: &str) -> crate::error::Result<f64> {
+        self.params.get(name).copied().ok_or_else(|| {
+            crate::error::Error::Invalid(format!(
+                "fitted model has no parameter '{name}': re-run `twinsim fit`"
+            ))
+        })
+    }
+
     /// The estimates in their stored order.
     pub fn values(&self) -> Vec<f64> {
         self.params.values().copied().collect()

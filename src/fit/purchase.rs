@@ -18,10 +18,17 @@ pub enum PurchaseModel {
 impl PurchaseModel {
     /// The model stored under `name` in `model.json` (`bgnbd` or `pareto_nbd`).
     pub fn from_fitted(name: &str, fitted: &Fitted) -> Result<Self> {
-        let v = fitted.values();
+        // By name, not position: a JSON reader may reorder keys.
+        let get = |names: [&str; 4]| -> Result<Vec<f64>> {
+            names.iter().map(|n| fitted.get(n)).collect()
+        };
         match name {
-            "bgnbd" => Ok(PurchaseModel::BgNbd(BgNbd::from_slice(&v)?)),
-            "pareto_nbd" => Ok(PurchaseModel::ParetoNbd(ParetoNbd::from_slice(&v)?)),
+            "bgnbd" => Ok(PurchaseModel::BgNbd(BgNbd::from_slice(&get(
+                crate::fit::bgnbd::NAMES,
+            )?)?)),
+            "pareto_nbd" => Ok(PurchaseModel::ParetoNbd(ParetoNbd::from_slice(&get(
+                crate::fit::pareto_nbd::NAMES,
+            )?)?)),
             other => Err(Error::Invalid(format!(
                 "'{other}' is not a purchase model (bgnbd, pareto_nbd)"
             ))),

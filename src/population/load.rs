@@ -113,7 +113,7 @@ impl Fitted {
         let purchase = PurchaseModel::from_fitted(&m.primary_model, &m.models[&m.primary_model])?;
         let mut defaults = Vec::new();
         let spend = match m.models.get("gamma_gamma") {
-            Some(f) => GammaGamma::from_slice(&f.values())?,
+            Some(f) => GammaGamma::new(f.get("p")?, f.get("q")?, f.get("v")?)?,
             None => {
                 defaults
                     .push("spend (Gamma-Gamma p=6, q=4, v=90: mean 180 per purchase)".to_string());

@@ -90,10 +90,11 @@ fn euler_integral(a: f64, b: f64, c: f64, z: f64) -> f64 {
     let ln_norm = ln_gamma(c) - ln_gamma(b) - ln_gamma(c - b) - b.ln();
     let inv_b = 1.0 / b;
     let e = (c - b - 1.0).max(0.0);
+    // In logs: (1−t)^e underflows exactly where (1−zt)^−a overflows (large a, z near 1).
     let f = |u: f64| {
         let t = u.powf(inv_b);
-        let base = if e < 1e-9 { 1.0 } else { (1.0 - t).powf(e) };
-        base * (1.0 - z * t).powf(-a)
+        let ln_base = if e < 1e-9 { 0.0 } else { e * (-t).ln_1p() };
+        (ln_base - a * (-z * t).ln_1p()).exp()
     };
     // Panels [1−2^{−k}, 1−2^{−k−1}] until the last one is far narrower than the peak near u = 1,
     // whose width is about b(1−z); and [2^{−k−1}, 2^{−k}] towards u = 0, where t = u^{1/b} has a

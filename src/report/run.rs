@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::write_atomic;
 use crate::engine::RunResult;
@@ -150,10 +150,14 @@ pub fn clv_csv(r: &RunResult) -> String {
 }
 
 /// `summary.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
+    /// twinsim version that made the run.
+    pub twinsim_version: String,
     /// Scenario name.
     pub scenario: String,
+    /// What the scenario changes, one phrase per intervention.
+    pub changes: Vec<String>,
     /// Scenario file.
     pub file: String,
     /// Seed.
@@ -186,7 +190,9 @@ pub fn summary(s: &Scenario, r: &RunResult, seed: u64) -> Summary {
     let mut all: Vec<String> = METRICS.iter().map(|m| m.to_string()).collect();
     all.extend(r.channels.iter().map(|c| format!("purchases:{c}")));
     Summary {
+        twinsim_version: env!("CARGO_PKG_VERSION").into(),
         scenario: s.name.clone(),
+        changes: s.interventions.iter().map(|i| i.describe()).collect(),
         file: s.path.display().to_string(),
         seed,
         replications: r.replications,

@@ -299,3 +299,65 @@ pub fn reference_table() -> String {
     }
     s
 }
+
+impl Intervention {
+    /// One phrase saying what changes, for whom and when.
+    pub fn describe(&self) -> String {
+        let in_channel = |c: &Option<String>| {
+            c.as_ref()
+                .map_or("all channels".to_string(), |c| format!("'{c}'"))
+        };
+        let what = match &self.kind {
+            Kind::PriceChange { percent, channel } => {
+                format!("prices {percent:+}% in {}", in_channel(channel))
+            }
+            Kind::NewChannel {
+                name,
+                attractiveness,
+                access_uplift,
+                ..
+            } => {
+                format!(
+                    "a new channel '{name}' (attractiveness {attractiveness}, purchase rate {:+}%)",
+                    100.0 * access_uplift
+                )
+            }
+            Kind::CloseChannel { channel } => format!("channel '{channel}' closes"),
+            Kind::ServiceQuality {
+                channel,
+                bad_experience,
+            } => {
+                format!(
+                    "bad-experience probability {bad_experience} in {}",
+                    in_channel(channel)
+                )
+            }
+            Kind::ReferralProgramme {
+                multiplier,
+                reward_cost,
+            } => format!("referrals ×{multiplier} for a reward of {reward_cost} per customer won"),
+            Kind::RetentionOffer {
+                dropout_multiplier,
+                cost,
+            } => format!("dropout ×{dropout_multiplier} at {cost} per customer-day"),
+            Kind::MarketingPush { p_multiplier, cost } => {
+                format!("external acquisition ×{p_multiplier} at {cost} per day")
+            }
+        };
+        let mut s = format!("{what} from day {}", self.start_day);
+        if let Some(e) = self.end_day {
+            s.push_str(&format!(" to day {e}"));
+        }
+        if self.segment.text() != "all" {
+            s.push_str(&format!(" for {}", self.segment.text()));
+        }
+        if let Some(r) = &self.rollout {
+            s.push_str(&format!(
+                ", piloted on {} until day {}",
+                r.pilot.text(),
+                r.full_from_day
+            ));
+        }
+        s
+    }
+}

@@ -15,6 +15,11 @@ for (r, s, x) in [(0.553, 0.606, 0), (0.553, 0.606, 3), (0.2, 0.1, 12), (2.0, 5.
 for (r, a, b, x) in [(0.243, 0.793, 2.426, 0), (0.243, 0.793, 2.426, 5), (1.5, 3.0, 0.5, 20)]:
     for z in [0.1, 0.5, 0.65, 0.9]:
         cases.append((r + x, b + x, a + b + x - 1, z))
+# The Euler-transformed Pareto/NBD form at large x and z near 1 (the integrand's factors
+# under- and overflow separately there).
+for x in [50, 202, 1000]:
+    for z in [0.96, 0.995, 0.99999]:
+        cases.append((1.0, 1.0 + x, 3.0 + x, z))
 for z in [-0.5, -0.9, -4.0, -50.0]:
     cases.append((1.3, 2.7, 4.1, z))
     cases.append((0.5, 0.25, 1.5, z))

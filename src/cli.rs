@@ -31,6 +31,28 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario file without running it; lists every problem.
     Check(CheckArgs),
+    /// Redraw the charts and summary.md of an existing run folder without re-running it.
+    Report(ReportArgs),
+    /// Generate a realistic event log, fit it, run a bundled scenario and say where it all is.
+    Demo(DemoArgs),
+}
+
+/// `twinsim report` options.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run's output folder (with summary.json and metrics.csv).
+    pub dir: PathBuf,
+}
+
+/// `twinsim demo` options.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to put everything.
+    #[arg(short, long, default_value = "outputs/demo")]
+    pub output: PathBuf,
+    /// Customers in the generated log.
+    #[arg(long, default_value_t = 5000)]
+    pub customers: usize,
 }
 
 /// `twinsim run` options.
@@ -50,6 +72,9 @@ pub struct RunArgs {
     /// Output folder [default: outputs/<scenario-slug>].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Skip the charts (for timing runs); summary.md is still written.
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 /// `twinsim check` options.
@@ -153,6 +178,9 @@ pub struct FitArgs {
     /// Print model.json to stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Skip the fit charts.
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 /// `twinsim generate` options.

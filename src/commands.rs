@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::cli::{
-    BadRowArg, CheckArgs, Cli, Command, FitArgs, GenerateArgs, ModelArg, RunArgs, SameDayArg,
-    UnitArg,
+    BadRowArg, CheckArgs, Cli, Command, DemoArgs, FitArgs, GenerateArgs, ModelArg, RunArgs,
+    SameDayArg, UnitArg,
 };
 use twinsim::data::synthetic::{PurchaseProcess, SyntheticSpec, write_event_log};
 use twinsim::data::{
@@ -32,6 +32,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Generate(args) => generate(args, &status),
         Command::Run(args) => run_scenario(args, &status),
         Command::Check(args) => check(args),
+        Command::Report(args) => {
+            let path = twinsim::report::render_run(&args.dir, true)?;
+            if !status.quiet {
+                println!(
+                    "wrote {} and {}",
+                    path.display(),
+                    args.dir.join("charts").display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => demo(args, &status),
     }
 }
 
@@ -98,6 +110,7 @@ fn fit(a: FitArgs, status: &Status) -> Result<ExitCode> {
         },
         output: a.output,
         salt: a.salt.unwrap_or_else(random_salt),
+        charts: !a.no_charts,
     };
     let model = fit_event_log(&job, |stage| match stage {
         Stage::Ingest => status.stage("reading the event log"),
@@ -112,7 +125,9 @@ fn fit(a: FitArgs, status: &Status) -> Result<ExitCode> {
     } else {
         fit_table::render(&model) + &format!("\n  wrote {}\n", job.output.display())
     };
-    let _ = out.write_all(text.as_bytes());
+    if !status.quiet || a.json {
+        let _ = out.write_all(text.as_bytes());
+    }
     let all_converged = model.models.values().all(|m| m.converged);
     Ok(if all_converged {
         ExitCode::SUCCESS
@@ -213,6 +228,8 @@ fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
     let elapsed = start.elapsed().as_secs_f64();
     let seed = a.seed.unwrap_or(s.seed);
     let summary = twinsim::report::run::write_all(&dir, &s, &result, seed)?;
+    status.stage("drawing charts and summary.md");
+    twinsim::report::render_run(&dir, !a.no_charts)?;
     if !status.quiet {
         let p = &summary.primary;
         println!(
@@ -237,6 +254,108 @@ fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
             result.max_twins
         );
         println!("  wrote {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The demo scenario: the new app channel on the demo's own fitted population.
+const DEMO_SCENARIO: &str = include_str!("../scenarios/new-app-channel.toml");
+
+fn demo(a: DemoArgs, status: &Status) -> Result<ExitCode> {
+    let dir = a.output;
+    let events = dir.join("events.csv");
+    status.stage("generating a synthetic event log");
+    let g = GenerateArgs {
+        output: events.clone(),
+        customers: a.customers,
+        weeks: 78.0,
+        cohort_weeks: 12.0,
+        start: "2025-01-01".into(),
+        model: ModelArg::Bgnbd,
+        r: 0.243,
+        alpha: 4.414,
+        a: 0.793,
+        b: 2.426,
+        s: 0.606,
+        beta: 11.669,
+        spend_p: 6.25,
+        spend_q: 3.74,
+        spend_v: 15.44,
+        no_amount: false,
+        channels: vec!["web".into(), "store".into()],
+        channel_alpha: Some(vec![1.5, 1.0]),
+        second_id_fraction: 0.2,
+        time_of_day: false,
+        seed: 2026,
+    };
+    generate(
+        g,
+        &Status {
+            quiet: true,
+            verbose: status.verbose,
+            start: status.start,
+        },
+    )?;
+    status.stage("fitting");
+    let model = dir.join("model.json");
+    let f = FitArgs {
+        input: events.clone(),
+        output: model.clone(),
+        id_cols: vec!["email".into(), "phone".into()],
+        time_col: "timestamp".into(),
+        amount_col: None,
+        channel_col: None,
+        event_col: None,
+        columns: None,
+        no_header: false,
+        delimiter: ",".into(),
+        observation_end: None,
+        holdout_from: Some("2025-10-01".into()),
+        time_unit: UnitArg::Week,
+        same_day: SameDayArg::Once,
+        model: ModelArg::Bgnbd,
+        on_bad_row: BadRowArg::Stop,
+        salt: Some("demo".into()),
+        json: false,
+        no_charts: false,
+    };
+    let quiet = Status {
+        quiet: true,
+        verbose: status.verbose,
+        start: status.start,
+    };
+    fit(f, &quiet)?;
+    let scenario = dir.join("new-app-channel.toml");
+    let text = DEMO_SCENARIO.replace(
+        "examples/model/model.json",
+        &model.display().to_string().replace('\\', "/"),
+    );
+    write_atomic(&scenario, |w| {
+        w.write_all(text.as_bytes())
+            .map_err(|e| Error::io(&scenario, e))
+    })?;
+    let run_dir = dir.join("new-app-channel");
+    let r = RunArgs {
+        scenario: scenario.clone(),
+        replications: None,
+        seed: None,
+        threads: None,
+        output: Some(run_dir.clone()),
+        no_charts: false,
+    };
+    run_scenario(r, &quiet)?;
+    if !status.quiet {
+        println!("twinsim demo: everything is in {}", dir.display());
+        println!("  event log      {}", events.display());
+        println!(
+            "  fitted model   {} (charts in {})",
+            model.display(),
+            dir.join("charts").display()
+        );
+        println!("  scenario       {}", scenario.display());
+        println!("  run outputs    {}", run_dir.display());
+        println!("  the brief      {}", run_dir.join("summary.md").display());
+        println!("  charts         {}", run_dir.join("charts").display());
     }
     Ok(ExitCode::SUCCESS)
 }

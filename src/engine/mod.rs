@@ -276,10 +276,16 @@ fn simulate(
     shards.par_iter_mut().for_each(|sh| sh.finish(&ctx));
     let mut total = market_series;
     let mut events = 0;
+    // CLV bins of half a mean purchase: fine enough to show the shape, the same for both arms.
+    let mean = s.behaviour.spend.mean_spend();
+    let width = if mean.is_finite() { 0.5 * mean } else { 10.0 };
+    total.clv_bin_width = width;
     let (mut clv, mut purchases) = (vec![0.0f32; prep.known()], vec![0u16; prep.known()]);
     for sh in &shards {
         total.add(&sh.series);
         for tw in &sh.twins {
+            let bin = ((tw.clv as f64 / width) as usize).min(crate::metrics::CLV_BINS - 1);
+            total.clv_bins[bin] += 1.0;
             if tw.flags & twin::KNOWN != 0 {
                 clv[tw.id as usize] = tw.clv;
                 purchases[tw.id as usize] = tw.purchases;

@@ -76,6 +76,26 @@ impl BgNbd {
             * (1.0 - (alpha / (alpha + t)).powf(r) * hyp2f1(r, b, a + b - 1.0, z))
     }
 
+    /// P(X(t) = x): probability that a new customer makes `x` repeat purchases in (0, t]
+    /// (Fader, Hardie & Lee 2005, eq. 8).
+    pub fn prob_x(&self, x: u32, t: f64) -> f64 {
+        let BgNbd { r, alpha, a, b } = *self;
+        let xf = x as f64;
+        let ln_p = (alpha / (alpha + t)).ln();
+        let ln_q = (t / (alpha + t)).ln();
+        let ln_nb = |j: f64| {
+            ln_gamma(r + j) - ln_gamma(r) - ln_gamma(j + 1.0)
+                + r * ln_p
+                + if j > 0.0 { j * ln_q } else { 0.0 }
+        };
+        let alive = (ln_beta(a, b + xf) - ln_beta(a, b) + ln_nb(xf)).exp();
+        if x == 0 {
+            return alive;
+        }
+        let below: f64 = (0..x).map(|j| ln_nb(j as f64).exp()).sum();
+        alive + (ln_beta(a + 1.0, b + xf - 1.0) - ln_beta(a, b)).exp() * (1.0 - below).max(0.0)
+    }
+
     /// E[X(T, T+t] | x, t_x, T]: expected purchases in the next `t` time units.
     pub fn conditional_expected(&self, t: f64, x: f64, t_x: f64, big_t: f64) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;
@@ -218,6 +238,20 @@ use super::special::digamma;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purchase_distribution_sums_to_one_and_matches_the_mean() {
+        let m = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        let p: Vec<f64> = (0..400).map(|x| m.prob_x(x, 39.0)).collect();
+        let total: f64 = p.iter().sum();
+        let mean: f64 = p.iter().enumerate().map(|(x, p)| x as f64 * p).sum();
+        assert!((total - 1.0).abs() < 1e-9, "{total}");
+        assert!(
+            (mean - m.expected(39.0)).abs() < 1e-6,
+            "{mean} vs {}",
+            m.expected(39.0)
+        );
+    }
 
     #[test]
     fn analytic_gradient_matches_differences() {

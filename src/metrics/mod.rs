@@ -57,7 +57,15 @@ pub struct Series {
     pub cohort_size: Vec<f64>,
     /// Dropouts per cohort (row) and month (column).
     pub cohort_deaths: Vec<Vec<f64>>,
+    /// Twins by discounted revenue over the horizon, in bins of `clv_bin_width` (the last bin
+    /// holds everything above).
+    pub clv_bins: Vec<f64>,
+    /// Width of a CLV bin.
+    pub clv_bin_width: f64,
 }
+
+/// Bins of the CLV histogram.
+pub const CLV_BINS: usize = 60;
 
 impl Series {
     /// Empty series.
@@ -69,6 +77,8 @@ impl Series {
             margin_rate: 0.0,
             cohort_size: vec![0.0; months + 1],
             cohort_deaths: vec![vec![0.0; months]; months + 1],
+            clv_bins: vec![0.0; CLV_BINS],
+            clv_bin_width: 1.0,
         }
     }
 

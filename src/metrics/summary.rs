@@ -12,23 +12,36 @@ pub struct Effect {
     /// Metric name.
     pub metric: String,
     /// Mean over replications, baseline.
+    #[serde(deserialize_with = "null_as_nan")]
     pub baseline_mean: f64,
     /// Mean over replications, scenario.
+    #[serde(deserialize_with = "null_as_nan")]
     pub scenario_mean: f64,
     /// Mean paired difference (scenario − baseline).
+    #[serde(deserialize_with = "null_as_nan")]
     pub difference: f64,
     /// Lower end of the 90% interval of the difference.
+    #[serde(deserialize_with = "null_as_nan")]
     pub difference_low: f64,
     /// Upper end of the 90% interval of the difference.
+    #[serde(deserialize_with = "null_as_nan")]
     pub difference_high: f64,
     /// Difference relative to the baseline mean.
+    #[serde(deserialize_with = "null_as_nan")]
     pub relative_change: f64,
     /// Relative interval, low.
+    #[serde(deserialize_with = "null_as_nan")]
     pub relative_low: f64,
     /// Relative interval, high.
+    #[serde(deserialize_with = "null_as_nan")]
     pub relative_high: f64,
     /// Replications.
     pub replications: usize,
+}
+
+/// JSON has no NaN: serde_json writes it as `null`; read `null` back as NaN.
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// A metric's value for one replication: a total for flows, the last day's level for stocks.

@@ -25,6 +25,8 @@ pub struct FitJob {
     pub output: PathBuf,
     /// Salt for the person keys.
     pub salt: String,
+    /// Draw the fit charts into `charts/` beside the model.
+    pub charts: bool,
 }
 
 /// Stages of a fit, for progress reporting.
@@ -67,6 +69,9 @@ pub fn fit_event_log(job: &FitJob, mut progress: impl FnMut(Stage)) -> Result<Mo
             .map_err(|e| Error::io(&job.output, e.into()))?;
         w.write_all(b"\n").map_err(|e| Error::io(&job.output, e))
     })?;
+    if job.charts {
+        crate::report::charts::fit::fit_charts(&model, &ledger, &dir.join("charts"))?;
+    }
     Ok(model)
 }
 

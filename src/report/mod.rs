@@ -2,8 +2,29 @@
 //! CSV and `model.json`.
 
 pub mod atomic;
+pub mod charts;
 pub mod customers;
 pub mod fit_table;
+pub mod markdown;
 pub mod run;
+pub mod rundata;
 
 pub use atomic::write_atomic;
+
+/// Redraws the charts and `summary.md` of the run in `dir` from its files; returns the path of
+/// `summary.md`.
+pub fn render_run(dir: &std::path::Path, charts: bool) -> crate::error::Result<std::path::PathBuf> {
+    let data = rundata::RunData::read(dir)?;
+    let drawn = if charts {
+        self::charts::run_charts(&data, dir)?
+    } else {
+        Vec::new()
+    };
+    let text = markdown::render(&data.summary, &drawn);
+    let path = dir.join("summary.md");
+    write_atomic(&path, |w| {
+        w.write_all(text.as_bytes())
+            .map_err(|e| crate::error::Error::io(&path, e))
+    })?;
+    Ok(path)
+}

@@ -149,6 +149,29 @@ pub fn clv_csv(r: &RunResult) -> String {
     out
 }
 
+/// `clv_histogram.csv`: twins per bin of discounted revenue over the horizon, mean over
+/// replications (the last bin is open-ended).
+pub fn clv_histogram_csv(r: &RunResult) -> String {
+    let mut out = String::from("arm,low,high,twins\n");
+    for (arm, res) in [("baseline", &r.baseline), ("scenario", &r.scenario)] {
+        let Some(first) = res.series.first() else {
+            continue;
+        };
+        let n = res.series.len() as f64;
+        let w = first.clv_bin_width;
+        for k in 0..first.clv_bins.len() {
+            let count = res.series.iter().map(|s| s.clv_bins[k]).sum::<f64>() / n;
+            let high = if k + 1 == first.clv_bins.len() {
+                "inf".to_string()
+            } else {
+                format!("{}", w * (k + 1) as f64)
+            };
+            let _ = writeln!(out, "{arm},{},{high},{count}", w * k as f64);
+        }
+    }
+    out
+}
+
 /// `summary.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
@@ -213,8 +236,9 @@ pub fn write_all(dir: &Path, s: &Scenario, r: &RunResult, seed: u64) -> Result<S
     let summary = summary(s, r, seed);
     let json =
         serde_json::to_string_pretty(&summary).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
-    let files: [(&str, String); 5] = [
+    let files: [(&str, String); 6] = [
         ("metrics.csv", metrics_csv(r)),
+        ("clv_histogram.csv", clv_histogram_csv(r)),
         ("daily.csv", daily_csv(r)),
         ("cohorts.csv", cohorts_csv(r)),
         ("clv.csv", clv_csv(r)),

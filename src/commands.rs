@@ -60,6 +60,23 @@ impl Status {
             eprintln!("[{:>8.3}s] {what}", self.start.elapsed().as_secs_f64());
         }
     }
+
+    /// A progress bar on a terminal (hidden with --quiet, or when stderr is not a terminal).
+    fn bar(&self, len: u64, what: &str) -> indicatif::ProgressBar {
+        use std::io::IsTerminal;
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new(len);
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed_precise} ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style.progress_chars("=> "));
+        bar.set_message(what.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    }
 }
 
 fn date_arg(option: &str, v: &Option<String>) -> Result<Option<i64>> {
@@ -112,12 +129,19 @@ fn fit(a: FitArgs, status: &Status) -> Result<ExitCode> {
         salt: a.salt.unwrap_or_else(random_salt),
         charts: !a.no_charts,
     };
-    let model = fit_event_log(&job, |stage| match stage {
-        Stage::Ingest => status.stage("reading the event log"),
-        Stage::Ledger => status.stage("building per-customer statistics"),
-        Stage::Fit(m) => status.stage(&format!("fitting {m}")),
-        Stage::Write => status.stage("writing outputs"),
+    let bar = status.bar(4, "fit");
+    let model = fit_event_log(&job, |stage| {
+        let what = match stage {
+            Stage::Ingest => "reading the event log".to_string(),
+            Stage::Ledger => "building per-customer statistics".to_string(),
+            Stage::Fit(m) => format!("fitting {m}"),
+            Stage::Write => "writing outputs and charts".to_string(),
+        };
+        bar.set_message(what.clone());
+        bar.inc(1);
+        status.stage(&what);
     })?;
+    bar.finish_and_clear();
     status.stage("done");
     let mut out = std::io::stdout().lock();
     let text = if a.json {
@@ -222,9 +246,15 @@ fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from("outputs").join(&s.slug));
     let start = Instant::now();
+    let bar = status.bar(
+        u64::from(opts.replications.unwrap_or(s.replications)),
+        "replications",
+    );
     let result = twinsim::engine::run(&s, &opts, |done, total| {
+        bar.set_position(u64::from(done));
         status.stage(&format!("replication {done}/{total}"))
     })?;
+    bar.finish_and_clear();
     let elapsed = start.elapsed().as_secs_f64();
     let seed = a.seed.unwrap_or(s.seed);
     let summary = twinsim::report::run::write_all(&dir, &s, &result, seed)?;

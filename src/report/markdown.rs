@@ -42,6 +42,16 @@ pub fn verdict(e: &Effect) -> &'static str {
     if e.replications < 2 {
         return "one replication: no interval, no verdict";
     }
+    // A channel's share is neither good nor bad in itself: say which way it moves.
+    if e.metric.starts_with("purchases:") {
+        return if e.difference_low > 0.0 {
+            "more purchases here"
+        } else if e.difference_high < 0.0 {
+            "fewer purchases here"
+        } else {
+            "no clear effect"
+        };
+    }
     if e.difference_low > 0.0 {
         if lower_better {
             "the change hurts"

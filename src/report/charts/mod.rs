@@ -153,7 +153,7 @@ pub fn run_charts(data: &RunData, dir: &Path) -> Result<Vec<(String, String)>> {
     } else {
         "one replication: no interval band".to_string()
     };
-    let subtitle = format!("{} · {band_note}", s.scenario);
+    let subtitle = format!("{} · {band_note}", theme::clip(&s.scenario, 80));
     let mut out = Vec::new();
     let mut metrics: Vec<String> = vec![s.primary.metric.clone()];
     metrics.extend(s.also.iter().map(|e| e.metric.clone()));

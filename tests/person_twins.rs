@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{csv_rows, json, shared_data, twinsim};
+use common::{csv_rows, fit_cdnow, json, twinsim};
 use twinsim::fit::Fitted;
 use twinsim::fit::purchase::PurchaseModel;
 
@@ -19,33 +19,14 @@ fn pareto_nbd_forward_purchases_match_the_conditional_expectation() {
 }
 
 fn forward_purchases_match(model_arg: &str) {
-    let Some(data) = shared_data() else { return };
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model.json");
-    twinsim()
-        .arg("fit")
-        .arg(data.join("CDNOW_sample.txt"))
-        .args([
-            "--no-header",
-            "--delimiter",
-            "whitespace",
-            "--columns",
-            "master_id,customer_id,date,cds,amount",
-        ])
-        .args([
-            "--id-cols",
-            "customer_id",
-            "--time-col",
-            "date",
-            "--amount-col",
-            "amount",
-            "--observation-end",
-            "1997-09-30",
-        ])
-        .args(["--model", model_arg, "--salt", "t", "-o"])
-        .arg(&model)
-        .assert()
-        .success();
+    if !fit_cdnow(
+        &["--observation-end", "1997-09-30", "--model", model_arg],
+        &model,
+    ) {
+        return;
+    }
     let scenario = dir.path().join("forward.toml");
     std::fs::write(
         &scenario,

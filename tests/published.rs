@@ -3,37 +3,13 @@
 
 mod common;
 
-use common::{json, shared_data, twinsim};
+use common::{json, shared_data};
 
 fn cdnow_fit(extra: &[&str], out: &std::path::Path) -> Option<serde_json::Value> {
-    let data = shared_data()?;
     let model = out.join("model.json");
-    let mut cmd = twinsim();
-    cmd.arg("fit")
-        .arg(data.join("CDNOW_sample.txt"))
-        .args([
-            "--no-header",
-            "--delimiter",
-            "whitespace",
-            "--columns",
-            "master_id,customer_id,date,cds,amount",
-        ])
-        .args([
-            "--id-cols",
-            "customer_id",
-            "--time-col",
-            "date",
-            "--amount-col",
-            "amount",
-            "--model",
-            "all",
-        ])
-        .args(extra)
-        .arg("-o")
-        .arg(&model)
-        .args(["--salt", "test"]);
-    cmd.assert().success();
-    Some(json(&model))
+    let mut args = vec!["--model", "all"];
+    args.extend_from_slice(extra);
+    common::fit_cdnow(&args, &model).then(|| json(&model))
 }
 
 fn close(got: f64, want: f64, rel: f64, what: &str) {

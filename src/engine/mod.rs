@@ -90,7 +90,7 @@ pub fn run(
         .map_err(|e| Error::Invalid(format!("cannot start worker threads: {e}")))?;
     let reps = opts.replications.unwrap_or(s.replications);
     let seed = opts.seed.unwrap_or(s.seed);
-    let prepared = Prepared::new(s, seed);
+    let prepared = Prepared::new(s);
     let scenario_policy = Policy::new(&s.behaviour, &s.interventions, s.horizon_days);
     let baseline_policy = Policy::new(&s.behaviour, &[], s.horizon_days);
     let mut out = RunResult {

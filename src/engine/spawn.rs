@@ -25,7 +25,7 @@ pub struct Prepared<'s> {
 
 impl<'s> Prepared<'s> {
     /// Ranks known customers by expected value over the horizon (for `value_decile`).
-    pub fn new(s: &'s Scenario, _seed: u64) -> Prepared<'s> {
+    pub fn new(s: &'s Scenario) -> Prepared<'s> {
         let (persons, inline): (&[Person], usize) = match &s.source {
             Source::Fitted(f) => (&f.persons, 0),
             Source::Inline { customers } => (&[], *customers as usize),

@@ -449,6 +449,23 @@ fn segment_nonempty(seg: &Segment, source: &Source) -> bool {
     }
 }
 
+/// A section of positive model parameters, e.g. `[population.bgnbd]` with r, alpha, a, b;
+/// `None` when absent or when any value is missing or impossible (each reported).
+fn positive_params(
+    r: &mut Reader,
+    p: &mut TableReader,
+    section: &str,
+    names: &[&str],
+) -> Option<Vec<f64>> {
+    let mut t = p.sub(r, section)?;
+    let values: Vec<Option<f64>> = names
+        .iter()
+        .map(|k| t.req_f64(r, k, |v| v > 0.0 && v.is_finite(), "positive"))
+        .collect();
+    r.finish(t, names);
+    values.into_iter().collect()
+}
+
 fn parse_population(
     r: &mut Reader,
     mut p: TableReader,
@@ -474,50 +491,15 @@ fn parse_population(
         }
         None => 7.0,
     };
-    let positive = |v: f64| v > 0.0 && v.is_finite();
     let mut purchase = None;
-    if let Some(mut t) = p.sub(r, "bgnbd") {
-        let v: Vec<Option<f64>> = ["r", "alpha", "a", "b"]
-            .iter()
-            .map(|k| {
-                let v = t.f64_where(r, k, positive, "positive");
-                t.require(r, k, v)
-            })
-            .collect();
-        if let [Some(a), Some(b), Some(c), Some(d)] = v[..] {
-            purchase = BgNbd::new(a, b, c, d).ok().map(PurchaseModel::BgNbd);
-        }
-        r.finish(t, &["r", "alpha", "a", "b"]);
+    if let Some(v) = positive_params(r, &mut p, "bgnbd", &crate::fit::bgnbd::NAMES) {
+        purchase = BgNbd::from_slice(&v).ok().map(PurchaseModel::BgNbd);
     }
-    if let Some(mut t) = p.sub(r, "pareto_nbd") {
-        let v: Vec<Option<f64>> = ["r", "alpha", "s", "beta"]
-            .iter()
-            .map(|k| {
-                let v = t.f64_where(r, k, positive, "positive");
-                t.require(r, k, v)
-            })
-            .collect();
-        if let [Some(a), Some(b), Some(c), Some(d)] = v[..] {
-            purchase = ParetoNbd::new(a, b, c, d)
-                .ok()
-                .map(PurchaseModel::ParetoNbd);
-        }
-        r.finish(t, &["r", "alpha", "s", "beta"]);
+    if let Some(v) = positive_params(r, &mut p, "pareto_nbd", &crate::fit::pareto_nbd::NAMES) {
+        purchase = ParetoNbd::from_slice(&v).ok().map(PurchaseModel::ParetoNbd);
     }
-    let mut spend = None;
-    if let Some(mut t) = p.sub(r, "spend") {
-        let v: Vec<Option<f64>> = ["p", "q", "v"]
-            .iter()
-            .map(|k| {
-                let v = t.f64_where(r, k, positive, "positive");
-                t.require(r, k, v)
-            })
-            .collect();
-        if let [Some(a), Some(b), Some(c)] = v[..] {
-            spend = GammaGamma::new(a, b, c).ok();
-        }
-        r.finish(t, &["p", "q", "v"]);
-    }
+    let spend = positive_params(r, &mut p, "spend", &crate::fit::gamma_gamma::NAMES)
+        .and_then(|v| GammaGamma::from_slice(&v).ok());
     let base: Option<(Source, Behaviour)> = match (model, customers) {
         (Some(_), Some(_)) => {
             r.problem(
@@ -969,8 +951,7 @@ fn parse_intervention(r: &mut Reader, mut t: TableReader) -> Option<Intervention
                 .map(|(channel, _)| Kind::CloseChannel { channel })
         }
         "service_quality" => {
-            let b = t.f64_where(r, "bad_experience", prob, "a probability");
-            let b = t.require(r, "bad_experience", b);
+            let b = t.req_f64(r, "bad_experience", prob, "a probability");
             let channel = t.str(r, "channel").map(|c| c.0);
             b.map(|bad_experience| Kind::ServiceQuality {
                 channel,
@@ -978,8 +959,7 @@ fn parse_intervention(r: &mut Reader, mut t: TableReader) -> Option<Intervention
             })
         }
         "referral_programme" => {
-            let m = t.f64_where(r, "multiplier", nonneg, "≥ 0");
-            let m = t.require(r, "multiplier", m);
+            let m = t.req_f64(r, "multiplier", nonneg, "≥ 0");
             let reward_cost = t.f64_where(r, "reward_cost", nonneg, "≥ 0").unwrap_or(0.0);
             m.map(|multiplier| Kind::ReferralProgramme {
                 multiplier,
@@ -987,8 +967,7 @@ fn parse_intervention(r: &mut Reader, mut t: TableReader) -> Option<Intervention
             })
         }
         "retention_offer" => {
-            let m = t.f64_where(r, "dropout_multiplier", nonneg, "≥ 0");
-            let m = t.require(r, "dropout_multiplier", m);
+            let m = t.req_f64(r, "dropout_multiplier", nonneg, "≥ 0");
             let cost = t.f64_where(r, "cost", nonneg, "≥ 0").unwrap_or(0.0);
             m.map(|dropout_multiplier| Kind::RetentionOffer {
                 dropout_multiplier,
@@ -996,8 +975,7 @@ fn parse_intervention(r: &mut Reader, mut t: TableReader) -> Option<Intervention
             })
         }
         _ => {
-            let m = t.f64_where(r, "p_multiplier", nonneg, "≥ 0");
-            let m = t.require(r, "p_multiplier", m);
+            let m = t.req_f64(r, "p_multiplier", nonneg, "≥ 0");
             let cost = t.f64_where(r, "cost", nonneg, "≥ 0").unwrap_or(0.0);
             m.map(|p_multiplier| Kind::MarketingPush { p_multiplier, cost })
         }

@@ -164,6 +164,18 @@ impl<'t, 'i> TableReader<'t, 'i> {
         }
     }
 
+    /// A required number that must satisfy `ok` (a missing key is a problem too).
+    pub fn req_f64(
+        &mut self,
+        r: &mut Reader,
+        key: &str,
+        ok: impl Fn(f64) -> bool,
+        what: &str,
+    ) -> Option<f64> {
+        let v = self.f64_where(r, key, ok, what);
+        self.require(r, key, v)
+    }
+
     /// A whole number that must satisfy `ok`.
     pub fn u64_where(
         &mut self,

@@ -54,3 +54,37 @@ pub fn metric_series(path: &std::path::Path, arm: &str, rep: u32, metric: &str) 
         })
         .collect()
 }
+
+/// Runs `twinsim fit` on the CDNOW sample with the standard column mapping plus `extra`,
+/// writing `model`; `false` (after saying so) when ../shared is absent outside CI.
+pub fn fit_cdnow(extra: &[&str], model: &std::path::Path) -> bool {
+    let Some(data) = shared_data() else {
+        return false;
+    };
+    twinsim()
+        .arg("fit")
+        .arg(data.join("CDNOW_sample.txt"))
+        .args([
+            "--no-header",
+            "--delimiter",
+            "whitespace",
+            "--columns",
+            "master_id,customer_id,date,cds,amount",
+        ])
+        .args([
+            "--id-cols",
+            "customer_id",
+            "--time-col",
+            "date",
+            "--amount-col",
+            "amount",
+            "--salt",
+            "test",
+        ])
+        .args(extra)
+        .arg("-o")
+        .arg(model)
+        .assert()
+        .success();
+    true
+}

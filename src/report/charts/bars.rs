@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::Chart;
-use super::theme::{Theme, range, tick};
+use super::theme::{self, Theme, range, tick};
 
 /// One group of bars (one per category).
 #[derive(Debug, Clone)]
@@ -131,15 +131,7 @@ impl Chart for BarChart {
                 BLACK.stroke_width(t.px(1.0)),
             ))
             .map_err(|e| e.to_string())?;
-        chart
-            .configure_series_labels()
-            .label_font(t.text(16.0))
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(200, 200, 200))
-            .position(SeriesLabelPosition::UpperRight)
-            .margin(t.px(12.0))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        theme::legend(&mut chart, t, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::Chart;
-use super::theme::{Theme, range, tick};
+use super::theme::{self, Theme, range, tick};
 
 /// One line, optionally with a band (low, high) per point.
 #[derive(Debug, Clone)]
@@ -123,15 +123,7 @@ impl Chart for LineChart {
                     .legend(legend);
             }
         }
-        chart
-            .configure_series_labels()
-            .label_font(t.text(16.0))
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(200, 200, 200))
-            .position(SeriesLabelPosition::UpperLeft)
-            .margin(t.px(12.0))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        theme::legend(&mut chart, t, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
 }

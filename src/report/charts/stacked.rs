@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::Chart;
-use super::theme::{Theme, tick};
+use super::theme::{self, Theme, tick};
 
 /// One panel: x values and named share series that stack to 1.
 #[derive(Debug, Clone)]
@@ -85,15 +85,7 @@ impl Chart for StackedChart {
                         Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.filled())
                     });
             }
-            chart
-                .configure_series_labels()
-                .label_font(t.text(15.0))
-                .background_style(WHITE.mix(0.9))
-                .border_style(RGBColor(200, 200, 200))
-                .position(SeriesLabelPosition::LowerRight)
-                .margin(t.px(10.0))
-                .draw()
-                .map_err(|e| e.to_string())?;
+            theme::legend(&mut chart, t, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
     }

@@ -102,6 +102,23 @@ impl Theme {
     }
 }
 
+/// Draws the legend box of a chart at `pos` in the theme's style.
+pub fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    t: &Theme,
+    pos: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .label_font(t.text(16.0))
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(200, 200, 200))
+        .position(pos)
+        .margin(t.px(12.0))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 /// Shortens `s` to at most `n` characters with an ellipsis.
 pub fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {

@@ -8,6 +8,7 @@ pub mod holdout;
 pub mod optimize;
 pub mod pareto_nbd;
 pub mod purchase;
+pub mod sbg;
 pub mod special;
 pub mod suite;
 

@@ -1,6 +1,7 @@
 //! Maximum-likelihood fits of the classic customer-base models. Each model file follows the same
 //! order: parameters (validated) → log-likelihood (an [`Objective`]) → closed forms → simulator.
 
+pub mod bass;
 pub mod bgnbd;
 pub mod channel;
 pub mod gamma_gamma;

@@ -2,6 +2,7 @@
 //! order: parameters (validated) → log-likelihood (an [`Objective`]) → closed forms → simulator.
 
 pub mod bass;
+pub mod beta_binomial;
 pub mod bgnbd;
 pub mod channel;
 pub mod gamma_gamma;

@@ -86,6 +86,13 @@ primary = "purchases"
         exact[k] += bg.conditional_expected(39.0, x, tx, t);
     }
     let (s, e): (f64, f64) = (sim.iter().sum(), exact.iter().sum());
+    let ratios: Vec<String> = (0..8)
+        .map(|k| format!("{k}: {:.4}", sim[k] / exact[k]))
+        .collect();
+    eprintln!(
+        "{name}: simulated {s:.1} vs closed form {e:.1}; per bucket simulated/closed form {}",
+        ratios.join(", ")
+    );
     assert!(
         (s / e - 1.0).abs() < 0.02,
         "total: simulated {s:.1} vs closed form {e:.1}"

@@ -133,3 +133,64 @@ fn run_writes_every_output() {
     let clv = std::fs::read_to_string(out.path().join("clv.csv")).unwrap();
     assert_eq!(clv.lines().count(), 2001, "one row per known customer");
 }
+
+#[test]
+fn a_log_with_only_ids_and_dates_fits_runs_and_names_its_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.csv");
+    twinsim()
+        .args([
+            "generate",
+            "--customers",
+            "800",
+            "--no-amount",
+            "--channels",
+            "",
+            "--seed",
+            "4",
+            "-q",
+            "-o",
+        ])
+        .arg(&log)
+        .assert()
+        .success();
+    let model = dir.path().join("model.json");
+    twinsim()
+        .arg("fit")
+        .arg(&log)
+        .args(["--id-cols", "email,phone", "--no-charts", "-q", "-o"])
+        .arg(&model)
+        .assert()
+        .success();
+    let m = common::json(&model);
+    assert!(m["models"]["gamma_gamma"].is_null() && m["models"]["channel_dirichlet"].is_null());
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name = \"bare\"\nhorizon_days = 60\nreplications = 3\n[population]\nmodel = \"{}\"\n[[intervention]]\nkind = \"retention_offer\"\ndropout_multiplier = 0.5\nstart_day = 10\n",
+            model.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    twinsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--no-charts", "-q", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    for default in [
+        "spend (Gamma-Gamma",
+        "channels (one channel",
+        "price elasticity -1",
+        "referral probability",
+    ] {
+        assert!(
+            md.contains(default),
+            "summary.md does not say that '{default}' is a default:\n{md}"
+        );
+    }
+}

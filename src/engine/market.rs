@@ -65,9 +65,11 @@ impl Market {
         if m == 0 || self.adopted_count >= m {
             return None;
         }
+        // `Some(node)`: the neighbour the referral reached; `None`: some prospect of a mixed
+        // market, numbered once it converts.
         let target = match self.network {
             Network::Mixed => {
-                // A random member of the market; already a customer half the time when half have adopted.
+                // A random member of the market, already a customer with probability A/M.
                 if rng.random::<f64>() < self.adopted_count as f64 / m as f64 {
                     return None;
                 }

@@ -109,7 +109,7 @@ impl Shard {
                 let mu = dropout_rate(tw, ctx, &e);
                 let tw = &mut self.twins[i as usize];
                 if tw.rng.random::<f64>() * (lam + mu) < mu {
-                    self.die(ctx, i, t, day);
+                    self.die(ctx, i, day);
                     return;
                 }
             }
@@ -195,13 +195,13 @@ impl Shard {
         }
         let p = tw.dropout as f64 * e.dropout * if bad { b.kappa } else { 1.0 };
         if !first && u_drop < p {
-            self.die(ctx, i, t, day);
+            self.die(ctx, i, day);
             return true;
         }
         false
     }
 
-    fn die(&mut self, ctx: &Ctx, i: u32, _t: f32, day: u32) {
+    fn die(&mut self, ctx: &Ctx, i: u32, day: u32) {
         let tw = &mut self.twins[i as usize];
         tw.flags &= !ALIVE;
         let (cohort, born, segments) = (tw.cohort as usize, tw.born as u32, tw.segments);

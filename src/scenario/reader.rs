@@ -120,23 +120,9 @@ impl<'t, 'i> TableReader<'t, 'i> {
     /// A number (integer or float).
     pub fn f64(&mut self, r: &mut Reader, key: &str) -> Option<f64> {
         let v = self.raw(key)?;
-        match v.get_ref() {
-            DeValue::Float(f) => f.as_str().replace('_', "").parse().ok().or_else(|| {
-                r.problem(v.span().start, &self.key(key), "not a number");
-                None
-            }),
-            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-                .ok()
-                .map(|v| v as f64),
-            other => {
-                r.problem(
-                    v.span().start,
-                    &self.key(key),
-                    format!("expected a number, found a {}", other.type_str()),
-                );
-                None
-            }
-        }
+        number(v.get_ref())
+            .map_err(|m| r.problem(v.span().start, &self.key(key), m))
+            .ok()
     }
 
     /// A number that must satisfy `ok`, described by `what` in the message.
@@ -249,54 +235,39 @@ impl<'t, 'i> TableReader<'t, 'i> {
 
     /// An array of strings.
     pub fn strings(&mut self, r: &mut Reader, key: &str) -> Option<Vec<String>> {
-        let v = self.raw(key)?;
-        let DeValue::Array(items) = v.get_ref() else {
-            r.problem(
-                v.span().start,
-                &self.key(key),
-                "expected an array of strings, e.g. [\"a\", \"b\"]",
-            );
-            return None;
-        };
-        let mut out = Vec::new();
-        for it in items.iter() {
-            match it.get_ref() {
-                DeValue::String(s) => out.push(s.to_string()),
-                other => r.problem(
-                    it.span().start,
-                    &self.key(key),
-                    format!("expected a string, found a {}", other.type_str()),
-                ),
-            }
-        }
-        Some(out)
+        self.array(r, key, "strings, e.g. [\"a\", \"b\"]", |v| match v {
+            DeValue::String(s) => Ok(s.to_string()),
+            other => Err(format!("expected a string, found a {}", other.type_str())),
+        })
     }
 
     /// An array of numbers.
     pub fn numbers(&mut self, r: &mut Reader, key: &str) -> Option<Vec<f64>> {
+        self.array(r, key, "numbers, e.g. [1.0, 2.0]", number)
+    }
+
+    /// An array whose elements `elem` reads; each bad element is a problem of its own.
+    fn array<T>(
+        &mut self,
+        r: &mut Reader,
+        key: &str,
+        what: &str,
+        elem: impl Fn(&DeValue) -> Result<T, String>,
+    ) -> Option<Vec<T>> {
         let v = self.raw(key)?;
         let DeValue::Array(items) = v.get_ref() else {
             r.problem(
                 v.span().start,
                 &self.key(key),
-                "expected an array of numbers, e.g. [1.0, 2.0]",
+                format!("expected an array of {what}"),
             );
             return None;
         };
         let mut out = Vec::new();
         for it in items.iter() {
-            match it.get_ref() {
-                DeValue::Float(f) => {
-                    out.push(f.as_str().replace('_', "").parse().unwrap_or(f64::NAN))
-                }
-                DeValue::Integer(i) => {
-                    out.push(i.as_str().replace('_', "").parse::<i64>().unwrap_or(0) as f64)
-                }
-                other => r.problem(
-                    it.span().start,
-                    &self.key(key),
-                    format!("expected a number, found a {}", other.type_str()),
-                ),
+            match elem(it.get_ref()) {
+                Ok(x) => out.push(x),
+                Err(m) => r.problem(it.span().start, &self.key(key), m),
             }
         }
         Some(out)
@@ -368,6 +339,21 @@ impl<'t, 'i> TableReader<'t, 'i> {
     }
 }
 
+/// A TOML integer or float as f64.
+fn number(v: &DeValue) -> Result<f64, String> {
+    match v {
+        DeValue::Float(f) => f
+            .as_str()
+            .replace('_', "")
+            .parse()
+            .map_err(|_| format!("'{}' is not a number", f.as_str())),
+        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+            .map(|v| v as f64)
+            .map_err(|_| format!("'{}' is out of range", i.as_str())),
+        other => Err(format!("expected a number, found a {}", other.type_str())),
+    }
+}
+
 /// The known name closest to `word` by edit distance, if it is plausibly a misspelling.
 pub fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
     known
@@ -391,4 +377,31 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrays_and_numbers_report_each_bad_element() {
+        let src = "a = [1, 2.5, \"x\", 0x10]\nb = 3\nc = \"no\"\n";
+        let doc = DeTable::parse(src).unwrap();
+        let mut r = Reader::new(src);
+        let mut t = r.table(&doc, "");
+        assert_eq!(t.numbers(&mut r, "a"), Some(vec![1.0, 2.5, 16.0]));
+        assert_eq!(t.f64(&mut r, "b"), Some(3.0));
+        assert_eq!(t.f64(&mut r, "c"), None);
+        r.finish(t, &["a", "b", "c"]);
+        let found: Vec<(usize, usize, &str)> = r
+            .problems
+            .iter()
+            .map(|p| (p.line, p.column, p.key.as_str()))
+            .collect();
+        assert_eq!(found, vec![(1, 14, "a"), (3, 5, "c")]);
+        assert_eq!(
+            closest("horizon_dayz", &["horizon_days", "seed"]),
+            Some("horizon_days")
+        );
+    }
 }

@@ -7,8 +7,12 @@ use common::{json, twinsim};
 
 struct Case {
     name: &'static str,
+    /// r, alpha, a, b for `generate` (a and b unused for Pareto/NBD).
     bgnbd: [f64; 4],
+    /// More `generate` options.
     extra: &'static [&'static str],
+    /// More `fit` options.
+    fit_extra: &'static [&'static str],
 }
 
 fn recover(case: &Case, seed: u64) -> serde_json::Value {
@@ -56,6 +60,7 @@ fn recover(case: &Case, seed: u64) -> serde_json::Value {
             "-o",
         ])
         .arg(&model)
+        .args(case.fit_extra)
         .assert()
         .success();
     json(&model)
@@ -83,16 +88,19 @@ fn bgnbd_recovers_three_parameter_sets() {
             name: "CDNOW-like",
             bgnbd: [0.243, 4.414, 0.793, 2.426],
             extra: &[],
+            fit_extra: &[],
         },
         Case {
             name: "small r, large b",
             bgnbd: [0.08, 2.0, 0.6, 12.0],
             extra: &[],
+            fit_extra: &[],
         },
         Case {
             name: "frequent buyers, quick churn",
             bgnbd: [2.0, 6.0, 1.5, 3.5],
             extra: &[],
+            fit_extra: &[],
         },
     ];
     for (i, case) in cases.iter().enumerate() {
@@ -129,6 +137,7 @@ fn spend_and_channel_mix_recover() {
             "--channel-alpha",
             "2,1,0.5",
         ],
+        fit_extra: &[],
     };
     let m = recover(&case, 7);
     within_3se(
@@ -149,47 +158,11 @@ fn spend_and_channel_mix_recover() {
 fn pareto_nbd_recovers() {
     let case = Case {
         name: "Pareto/NBD",
-        bgnbd: [0.55, 10.6, 0.0, 0.0],
+        bgnbd: [0.55, 10.6, 0.8, 2.4],
         extra: &["--model", "pareto-nbd", "--s", "0.9", "--beta", "12"],
+        fit_extra: &["--model", "pareto-nbd"],
     };
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("events.csv");
-    twinsim()
-        .args([
-            "generate",
-            "--customers",
-            "20000",
-            "--time-of-day",
-            "-q",
-            "--seed",
-            "5",
-            "--r",
-            "0.55",
-            "--alpha",
-            "10.6",
-        ])
-        .args(case.extra)
-        .arg("-o")
-        .arg(&log)
-        .assert()
-        .success();
-    let model = dir.path().join("model.json");
-    twinsim()
-        .arg("fit")
-        .arg(&log)
-        .args([
-            "--id-cols",
-            "email,phone",
-            "--same-day",
-            "each",
-            "--model",
-            "pareto-nbd",
-            "-o",
-        ])
-        .arg(&model)
-        .assert()
-        .success();
-    let m = json(&model);
+    let m = recover(&case, 5);
     within_3se(
         &m,
         "pareto_nbd",

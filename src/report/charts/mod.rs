@@ -175,12 +175,13 @@ pub fn run_charts(data: &RunData, dir: &Path) -> Result<Vec<(String, String)>> {
             format!("cumulative {}", label(daily))
         };
         let (bc, cc) = (cumulative(b, stock), cumulative(c, stock));
-        let line = |name: &str, color, vals: &[Vec<f64>], dashed| {
+        // The mean over replications per day, with the 5–95% band when there is more than one.
+        let line = |name: &str, color, vals: &[Vec<f64>]| {
             let (mean, band) = bands(vals);
             Line {
                 label: name.to_string(),
                 color,
-                dashed,
+                dashed: false,
                 points: mean
                     .iter()
                     .enumerate()
@@ -195,8 +196,8 @@ pub fn run_charts(data: &RunData, dir: &Path) -> Result<Vec<(String, String)>> {
             x_label: "day of the simulation".into(),
             y_label: what.clone(),
             lines: vec![
-                line("baseline", BASELINE, &bc, false),
-                line("scenario", SCENARIO, &cc, false),
+                line("baseline", BASELINE, &bc),
+                line("scenario", SCENARIO, &cc),
             ],
             zero_line: false,
             from_zero: true,
@@ -209,23 +210,12 @@ pub fn run_charts(data: &RunData, dir: &Path) -> Result<Vec<(String, String)>> {
             .zip(&cc)
             .map(|(x, y)| y.iter().zip(x).map(|(a, b)| a - b).collect())
             .collect();
-        let (mean, band) = bands(&diffs);
         let effect = LineChart {
             title: format!("Effect on {what}: scenario − baseline"),
             subtitle: subtitle.clone(),
             x_label: "day of the simulation".into(),
             y_label: format!("difference in {what}"),
-            lines: vec![Line {
-                label: "paired difference".into(),
-                color: PALETTE[2],
-                dashed: false,
-                points: mean
-                    .iter()
-                    .enumerate()
-                    .map(|(d, v)| (d as f64, *v))
-                    .collect(),
-                band: (reps > 1).then_some(band),
-            }],
+            lines: vec![line("paired difference", PALETTE[2], &diffs)],
             zero_line: true,
             from_zero: false,
         };

@@ -55,6 +55,7 @@ fn bench(c: &mut Criterion) {
         holdout_from: None,
         time_unit: TimeUnit::Week,
         same_day: SameDay::Once,
+        bad_satisfaction: None,
     };
     g.bench_function("read_and_build_ledger", |b| {
         b.iter(|| {

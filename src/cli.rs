@@ -145,6 +145,38 @@ pub struct FitArgs {
     /// Event-kind column [default: `event` if present]; rows other than purchase/service are skipped.
     #[arg(long)]
     pub event_col: Option<String>,
+    /// Satisfaction column, 1–5 or 0–10 [default: `satisfaction` if present].
+    #[arg(long)]
+    pub satisfaction_col: Option<String>,
+    /// Highest satisfaction score that counts as a bad experience [default: 2 on a 1–5 scale, 6 on 0–10].
+    #[arg(long, value_name = "SCORE")]
+    pub bad_satisfaction: Option<u8>,
+    /// Referrer-identifier column [default: `referred_by` if present].
+    #[arg(long)]
+    pub referred_by_col: Option<String>,
+    /// Product-tier column [default: `tier` if present]; numeric unless --tier-order names them.
+    #[arg(long)]
+    pub tier_col: Option<String>,
+    /// Named tiers from lowest to highest, e.g. `basic,plus,premium`.
+    #[arg(long, value_delimiter = ',')]
+    pub tier_order: Option<Vec<String>>,
+    /// Product-category column [default: `category` if present].
+    #[arg(long)]
+    pub category_col: Option<String>,
+    /// Fit each value of this column (on a customer's first purchase) as its own segment too.
+    #[arg(long, value_name = "COLUMN")]
+    pub segment_by: Option<String>,
+    /// The log is of subscription payments: also fit the shifted-beta-geometric (and
+    /// beta-discrete-Weibull) churn models on renewals per period, project retention and write
+    /// each customer's discounted expected residual lifetime.
+    #[arg(long)]
+    pub contractual: bool,
+    /// Length of one contract period in days, with --contractual.
+    #[arg(long, default_value_t = 30.0, value_name = "DAYS")]
+    pub period_days: f64,
+    /// Annual discount rate for the discounted expected residual lifetime.
+    #[arg(long, default_value_t = 0.1, value_name = "RATE")]
+    pub discount_rate: f64,
     /// Column names, in file order (for files without a header).
     #[arg(long, value_delimiter = ',')]
     pub columns: Option<Vec<String>>,

@@ -15,6 +15,18 @@ pub struct ColumnSpec {
     pub channel_col: Option<String>,
     /// Event kind (`purchase`, `service`, …).
     pub event_col: Option<String>,
+    /// Service outcome, 1–5 or 0–10.
+    pub satisfaction_col: Option<String>,
+    /// Identifier of the referrer, on a referred customer's rows.
+    pub referred_by_col: Option<String>,
+    /// Product tier (numeric, or named and ranked by `tier_order`).
+    pub tier_col: Option<String>,
+    /// Product category.
+    pub category_col: Option<String>,
+    /// Column whose value on a person's first purchase is that person's segment (`--segment-by`).
+    pub segment_col: Option<String>,
+    /// Tier names from lowest to highest, for named tiers.
+    pub tier_order: Vec<String>,
 }
 
 impl Default for ColumnSpec {
@@ -25,6 +37,12 @@ impl Default for ColumnSpec {
             amount_col: None,
             channel_col: None,
             event_col: None,
+            satisfaction_col: None,
+            referred_by_col: None,
+            tier_col: None,
+            category_col: None,
+            segment_col: None,
+            tier_order: Vec::new(),
         }
     }
 }
@@ -44,6 +62,16 @@ pub struct ResolvedColumns {
     pub channel: Option<usize>,
     /// Position of the event kind, if any.
     pub event: Option<usize>,
+    /// Position of the satisfaction score, if any.
+    pub satisfaction: Option<usize>,
+    /// Position of the referrer identifier, if any.
+    pub referred_by: Option<usize>,
+    /// Position of the product tier, if any.
+    pub tier: Option<usize>,
+    /// Position of the product category, if any.
+    pub category: Option<usize>,
+    /// Position of the segment column, with `--segment-by`.
+    pub segment: Option<usize>,
 }
 
 impl ResolvedColumns {
@@ -82,6 +110,15 @@ impl ResolvedColumns {
             amount: optional(&spec.amount_col, "amount", "--amount-col")?,
             channel: optional(&spec.channel_col, "channel", "--channel-col")?,
             event: optional(&spec.event_col, "event", "--event-col")?,
+            satisfaction: optional(&spec.satisfaction_col, "satisfaction", "--satisfaction-col")?,
+            referred_by: optional(&spec.referred_by_col, "referred_by", "--referred-by-col")?,
+            tier: optional(&spec.tier_col, "tier", "--tier-col")?,
+            category: optional(&spec.category_col, "category", "--category-col")?,
+            segment: spec
+                .segment_col
+                .as_ref()
+                .map(|c| find(c, "--segment-by"))
+                .transpose()?,
             names,
         })
     }

@@ -59,6 +59,18 @@ impl IdentityGraph {
         n
     }
 
+    /// The node of identifier `value` in id column `column`, if it has been seen.
+    pub fn lookup(&self, column: &str, value: &[u8]) -> Option<u32> {
+        let mut key = Vec::with_capacity(column.len() + 1 + value.len());
+        key.extend_from_slice(column.as_bytes());
+        key.push(b'=');
+        key.extend_from_slice(value);
+        let hash = FxBuildHasher.hash_one(key.as_slice());
+        self.index
+            .find(hash, |&i| *self.keys[i as usize] == *key)
+            .copied()
+    }
+
     /// Number of distinct identifiers.
     pub fn len(&self) -> usize {
         self.keys.len()

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::columns::{ColumnSpec, ResolvedColumns};
 use super::dates::parse_timestamp;
 use super::identity::IdentityGraph;
+use super::labels::{Labels, NO_LABEL};
 use crate::error::{Error, Result};
 
 /// How fields are separated.
@@ -82,7 +83,7 @@ pub enum EventKind {
     Service,
 }
 
-/// One event, 24 bytes.
+/// One event, 40 bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Event {
     /// Seconds since the Unix epoch, UTC.
@@ -95,10 +96,23 @@ pub struct Event {
     pub channel: u16,
     /// Purchase or service.
     pub kind: EventKind,
+    /// Satisfaction score 0–10; [`NO_SATISFACTION`] when absent.
+    pub satisfaction: u8,
+    /// Product tier rank; NaN when absent.
+    pub tier: f32,
+    /// Category number in [`EventLog::categories`]; [`NO_LABEL`] when absent.
+    pub category: u32,
+    /// Referrer identifier number in [`EventLog::referrers`]; [`NO_LABEL`] when absent.
+    pub referrer: u32,
+    /// Segment number in [`EventLog::segments`]; [`NO_LABEL`] when absent.
+    pub segment: u32,
 }
 
 /// Channel index meaning "no channel on this row".
 pub const NO_CHANNEL: u16 = u16::MAX;
+
+/// Satisfaction value meaning "no score on this row".
+pub const NO_SATISFACTION: u8 = u8::MAX;
 
 /// A rejected row: where it is and why.
 #[derive(Debug, Clone)]
@@ -126,6 +140,14 @@ pub struct EventLog {
     pub identity: IdentityGraph,
     /// Channel names, in order of first appearance.
     pub channels: Vec<String>,
+    /// Product categories seen.
+    pub categories: Labels,
+    /// Referrer identifiers seen (resolved to persons by the ledger).
+    pub referrers: Labels,
+    /// Segment values seen (with `--segment-by`).
+    pub segments: Labels,
+    /// Highest satisfaction score seen (tells a 1–5 scale from 0–10).
+    pub max_satisfaction: Option<u8>,
     /// Data rows read (header excluded).
     pub rows_read: u64,
     /// Rows with an event kind other than purchase or service, counted and left out.
@@ -175,6 +197,7 @@ struct RowError {
 /// Turns fields into events; shared by both readers.
 struct RowParser<'a> {
     cols: ResolvedColumns,
+    tier_order: &'a [String],
     file: &'a str,
     policy: BadRowPolicy,
     log: EventLog,
@@ -184,9 +207,11 @@ struct RowParser<'a> {
 }
 
 impl<'a> RowParser<'a> {
-    fn new(cols: ResolvedColumns, file: &'a str, path: &Path, policy: BadRowPolicy) -> Self {
+    fn new(cols: ResolvedColumns, opts: &'a IngestOptions, file: &'a str, path: &Path) -> Self {
+        let policy = opts.on_bad_row;
         RowParser {
             cols: cols.clone(),
+            tier_order: &opts.columns.tier_order,
             file,
             policy,
             nodes: Vec::with_capacity(cols.ids.len()),
@@ -197,6 +222,10 @@ impl<'a> RowParser<'a> {
                 events: Vec::new(),
                 identity: IdentityGraph::default(),
                 channels: Vec::new(),
+                categories: Labels::default(),
+                referrers: Labels::default(),
+                segments: Labels::default(),
+                max_satisfaction: None,
                 rows_read: 0,
                 rows_other_events: 0,
                 rejected: Vec::new(),
@@ -324,14 +353,82 @@ impl<'a> RowParser<'a> {
         for &other in &self.nodes[1..] {
             self.log.identity.union(node, other);
         }
+        let satisfaction = match cols.satisfaction.map(|i| (i, trim(field(i)))) {
+            None | Some((_, b"")) => NO_SATISFACTION,
+            Some((i, raw)) => {
+                let v = std::str::from_utf8(raw)
+                    .ok()
+                    .and_then(|s| s.parse::<u8>().ok())
+                    .filter(|v| *v <= 10)
+                    .ok_or_else(|| RowError {
+                        field: name(i),
+                        reason: format!(
+                            "'{}' is not a satisfaction score: use whole numbers 1–5 or 0–10",
+                            String::from_utf8_lossy(raw)
+                        ),
+                    })?;
+                self.log.max_satisfaction = self.log.max_satisfaction.max(Some(v));
+                v
+            }
+        };
+        let tier = match cols.tier.map(|i| (i, trim(field(i)))) {
+            None | Some((_, b"")) => f32::NAN,
+            Some((i, raw)) => tier_rank(raw, self.tier_order).ok_or_else(|| RowError {
+                field: name(i),
+                reason: if self.tier_order.is_empty() {
+                    format!(
+                        "'{}' is not a numeric tier: rank named tiers with --tier-order low,mid,high",
+                        String::from_utf8_lossy(raw)
+                    )
+                } else {
+                    format!(
+                        "'{}' is not one of the tiers in --tier-order ({})",
+                        String::from_utf8_lossy(raw),
+                        self.tier_order.join(", ")
+                    )
+                },
+            })?,
+        };
+        let label = |labels: &mut Labels, col: Option<usize>| match col.map(|i| (i, trim(field(i))))
+        {
+            None | Some((_, b"")) => Ok(NO_LABEL),
+            Some((i, raw)) => labels.intern(raw).ok_or_else(|| RowError {
+                field: name(i),
+                reason: "more than 4 billion distinct values".into(),
+            }),
+        };
+        let category = label(&mut self.log.categories, cols.category)?;
+        let referrer = label(&mut self.log.referrers, cols.referred_by)?;
+        let segment = label(&mut self.log.segments, cols.segment)?;
         self.log.events.push(Event {
             time,
             amount,
             node,
             channel,
             kind,
+            satisfaction,
+            tier,
+            category,
+            referrer,
+            segment,
         });
         Ok(())
+    }
+}
+
+/// A tier's rank: its number, or its position in `order` when tiers are named.
+fn tier_rank(raw: &[u8], order: &[String]) -> Option<f32> {
+    if order.is_empty() {
+        std::str::from_utf8(raw)
+            .ok()?
+            .parse::<f32>()
+            .ok()
+            .filter(|v| v.is_finite())
+    } else {
+        order
+            .iter()
+            .position(|t| t.as_bytes() == raw)
+            .map(|p| p as f32)
     }
 }
 
@@ -401,7 +498,7 @@ fn read_csv(
         .or(header)
         .unwrap_or_else(|| default_names(rec.len()));
     let cols = ResolvedColumns::resolve(&opts.columns, names, display)?;
-    let mut parser = RowParser::new(cols, display, path, opts.on_bad_row);
+    let mut parser = RowParser::new(cols, opts, display, path);
     let mut more = first;
     while more {
         let end = rdr.position().byte();
@@ -475,7 +572,7 @@ fn read_whitespace(
                     .or(header)
                     .unwrap_or_else(|| default_names(spans.len()));
                 let cols = ResolvedColumns::resolve(&opts.columns, names, display)?;
-                let p = parser.insert(RowParser::new(cols, display, path, opts.on_bad_row));
+                let p = parser.insert(RowParser::new(cols, opts, display, path));
                 if is_header {
                     continue;
                 }

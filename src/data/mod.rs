@@ -4,6 +4,7 @@ pub mod columns;
 pub mod dates;
 pub mod identity;
 pub mod ingest;
+pub mod labels;
 pub mod ledger;
 pub mod synthetic;
 

@@ -78,7 +78,7 @@ pub fn fit_ledger(
         }
         _ => None,
     };
-    if ledger.has_amount {
+    if ledger.has_amount() {
         let lik = gamma_gamma::Likelihood::new(&ledger.x, &ledger.spend_mean);
         if lik.n_obs() >= 2 {
             progress("gamma_gamma");

@@ -8,6 +8,7 @@ use crate::cli::{
     BadRowArg, CheckArgs, Cli, Command, DemoArgs, FitArgs, GenerateArgs, ModelArg, RunArgs,
     SameDayArg, UnitArg,
 };
+use twinsim::fit::contract::ContractOptions;
 use twinsim::data::synthetic::{PurchaseProcess, SyntheticSpec, write_event_log};
 use twinsim::data::{
     BadRowPolicy, ColumnSpec, Delimiter, IngestOptions, Periods, SameDay, TimeUnit, dates,
@@ -135,7 +136,23 @@ fn fit(a: FitArgs, status: &Status) -> Result<ExitCode> {
         output: a.output,
         salt: a.salt.unwrap_or_else(random_salt),
         charts: !a.no_charts,
+        contract: a.contractual.then_some(ContractOptions {
+            period_days: a.period_days,
+            annual_discount: a.discount_rate,
+        }),
     };
+    if !(a.period_days >= 1.0 && a.period_days.is_finite()) {
+        return Err(Error::Invalid(format!(
+            "--period-days {} must be at least 1",
+            a.period_days
+        )));
+    }
+    if !(a.discount_rate >= 0.0 && a.discount_rate < 10.0) {
+        return Err(Error::Invalid(format!(
+            "--discount-rate {} must be between 0 and 10 (0.1 = 10% a year)",
+            a.discount_rate
+        )));
+    }
     let bar = status.bar(4, "fit");
     let model = fit_event_log(&job, |stage| {
         let what = match stage {

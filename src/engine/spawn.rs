@@ -21,14 +21,23 @@ pub struct Prepared<'s> {
     p_alive: Vec<f64>,
     decile: Vec<u8>,
     inline: usize,
+    segment_names: Vec<String>,
 }
 
 impl<'s> Prepared<'s> {
     /// Ranks known customers by expected value over the horizon (for `value_decile`).
     pub fn new(s: &'s Scenario) -> Prepared<'s> {
-        let (persons, inline): (&[Person], usize) = match &s.source {
-            Source::Fitted(f) => (&f.persons, 0),
-            Source::Inline { customers } => (&[], *customers as usize),
+        let (persons, inline, segment_names): (&[Person], usize, Vec<String>) = match &s.source {
+            Source::Fitted(f) => (
+                &f.persons,
+                0,
+                f.model
+                    .segments
+                    .as_ref()
+                    .map(|g| g.fits.names.clone())
+                    .unwrap_or_default(),
+            ),
+            Source::Inline { customers } => (&[], *customers as usize, Vec::new()),
         };
         let b = &s.behaviour;
         let horizon = s.horizon_days as f64 / b.unit_days;
@@ -60,6 +69,7 @@ impl<'s> Prepared<'s> {
             p_alive,
             decile,
             inline,
+            segment_names,
         }
     }
 
@@ -84,7 +94,8 @@ impl<'s> Prepared<'s> {
         let b = ctx.b;
         let (latent, nu, counts, attrs) = match self.persons.get(id as usize) {
             Some(p) => {
-                let latent = sample_posterior(&b.purchase, p.x, p.t_x, p.t, &mut r);
+                let model = b.segment_purchase.get(p.segment as usize).unwrap_or(&b.purchase);
+                let latent = sample_posterior(model, p.x, p.t_x, p.t, &mut r);
                 let nu = sample_spend_rate(&b.spend, p.spend_n, p.spend_mean, &mut r);
                 (
                     latent,
@@ -95,6 +106,9 @@ impl<'s> Prepared<'s> {
                         self.decile[id as usize] as f64,
                         p.x,
                         "existing",
+                        self.segment_names
+                            .get(p.segment as usize)
+                            .map_or("", |s| s.as_str()),
                     ),
                 )
             }
@@ -102,7 +116,7 @@ impl<'s> Prepared<'s> {
                 Some(sample_prior(&b.purchase, &mut r)),
                 sample_spend_rate(&b.spend, 0, f64::NAN, &mut r),
                 [0; MAX_CHANNELS],
-                (1.0, 0.0, 0.0, "existing"),
+                (1.0, 0.0, 0.0, "existing", ""),
             ),
         };
         let mut tw = build(
@@ -131,7 +145,11 @@ pub fn newcomer(
     referred: bool,
 ) -> Twin {
     let mut r = rng::stream(seed, rep as u64, id as u64);
-    let latent = sample_prior(&ctx.b.purchase, &mut r);
+    let prior = match (&ctx.b.referred_purchase, referred) {
+        (Some(m), true) => m,
+        _ => &ctx.b.purchase,
+    };
+    let latent = sample_prior(prior, &mut r);
     let nu = sample_spend_rate(&ctx.b.spend, 0, f64::NAN, &mut r);
     let months = crate::metrics::months(ctx.horizon as usize);
     let cohort = (1 + born as usize / 30).min(months) as u8;
@@ -146,7 +164,7 @@ pub fn newcomer(
         node,
         born,
         cohort,
-        (1.0, 0.0, 0.0, "newcomer"),
+        (1.0, 0.0, 0.0, "newcomer", ""),
         referred,
         seed,
     );
@@ -170,7 +188,7 @@ fn build(
     node: u32,
     born: u32,
     cohort: u8,
-    (p_alive, decile, frequency, cohort_name): (f64, f64, f64, &str),
+    (p_alive, decile, frequency, cohort_name, segment): (f64, f64, f64, &str, &str),
     referred: bool,
     seed: u64,
 ) -> Twin {
@@ -202,7 +220,7 @@ fn build(
     };
     let refer = beta_mean(b.referral_mean, b.referral_concentration, &mut r);
     let upsell = beta_mean(b.upsell_mean, b.sell_concentration, &mut r);
-    let cross = beta_mean(b.cross_sell_mean, b.sell_concentration, &mut r);
+    let cross = beta_mean(b.cross_sell_mean, b.cross_sell_concentration, &mut r);
     let preferred = (0..c0).max_by(|&i, &j| w[i].total_cmp(&w[j])).unwrap_or(0);
     let attrs = Attributes {
         channel: &b.channels[preferred],
@@ -211,6 +229,7 @@ fn build(
         frequency,
         cohort: cohort_name,
         referred,
+        segment,
         random: rng::fixed_uniform(seed, id as u64),
     };
     let mut segments = 0u16;

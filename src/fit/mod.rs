@@ -2,15 +2,19 @@
 //! order: parameters (validated) → log-likelihood (an [`Objective`]) → closed forms → simulator.
 
 pub mod bass;
+pub mod bdw;
 pub mod beta_binomial;
 pub mod bgnbd;
 pub mod channel;
+pub mod contract;
 pub mod gamma_gamma;
 pub mod holdout;
+pub mod lrt;
 pub mod optimize;
 pub mod pareto_nbd;
 pub mod purchase;
 pub mod sbg;
+pub mod service;
 pub mod special;
 pub mod suite;
 
@@ -90,6 +94,30 @@ impl Fitted {
                 "fitted model has no parameter '{name}': re-run `twinsim fit`"
             ))
         })
+    }
+
+    /// A closed-form estimate (no optimiser): values with standard errors, the log-likelihood
+    /// and the number of observations.
+    pub fn closed_form(
+        params: IndexMap<String, f64>,
+        std_errors: IndexMap<String, f64>,
+        log_likelihood: f64,
+        n_obs: usize,
+        how: &str,
+    ) -> Fitted {
+        let k = params.len() as f64;
+        Fitted {
+            log_param_covariance: Vec::new(),
+            aic: 2.0 * k - 2.0 * log_likelihood,
+            bic: k * (n_obs.max(1) as f64).ln() - 2.0 * log_likelihood,
+            params,
+            std_errors,
+            log_likelihood,
+            n_obs,
+            converged: true,
+            iterations: 0,
+            message: how.to_string(),
+        }
     }
 
     /// The estimates in their stored order.

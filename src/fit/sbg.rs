@@ -57,27 +57,63 @@ impl Sbg {
     }
 }
 
-/// The sBG likelihood of a cohort's survivor counts: `alive[t]` customers at the start of
-/// period t (alive[0] = cohort size), observed for `alive.len() − 1` renewal opportunities.
+/// The sBG likelihood: customers churned at each renewal opportunity and customers still active
+/// when observation ended, after each number of renewals (staggered acquisition is allowed).
 pub struct Likelihood {
+    /// `lost[t − 1]`: customers who churned at renewal opportunity t.
     lost: Vec<f64>,
-    still: f64,
+    /// `censored[t]`: customers still active after t renewals when observation ended.
+    censored: Vec<f64>,
     n: usize,
 }
 
 impl Likelihood {
-    /// From survivor counts; they must not increase.
+    /// From one cohort's survivor counts: `alive[t]` customers at the start of period t
+    /// (alive[0] = cohort size), observed for `alive.len() − 1` renewal opportunities; they must
+    /// not increase.
     pub fn new(alive: &[f64]) -> Result<Self> {
         if alive.len() < 2 || alive.windows(2).any(|w| w[1] > w[0] || w[1] < 0.0) {
             return Err(Error::Invalid(
                 "survivor counts need at least two periods and must not increase".into(),
             ));
         }
+        let mut censored = vec![0.0; alive.len()];
+        censored[alive.len() - 1] = *alive.last().unwrap_or(&0.0);
         Ok(Likelihood {
             lost: alive.windows(2).map(|w| w[0] - w[1]).collect(),
-            still: *alive.last().unwrap_or(&0.0),
+            censored,
             n: alive[0] as usize,
         })
+    }
+
+    /// From customers: renewals made and whether each has churned (at the next opportunity)
+    /// or is still active.
+    pub fn from_customers(renewals: &[u32], churned: &[bool]) -> Result<Self> {
+        let longest = renewals.iter().copied().max().unwrap_or(0) as usize;
+        let mut lost = vec![0.0; longest + 1];
+        let mut censored = vec![0.0; longest + 1];
+        for (&k, &gone) in renewals.iter().zip(churned) {
+            if gone {
+                lost[k as usize] += 1.0;
+            } else {
+                censored[k as usize] += 1.0;
+            }
+        }
+        if lost.iter().sum::<f64>() == 0.0 {
+            return Err(Error::Invalid(
+                "no customer has churned yet: the churn model cannot be fitted".into(),
+            ));
+        }
+        Ok(Likelihood {
+            lost,
+            censored,
+            n: renewals.len(),
+        })
+    }
+
+    /// Churned counts by opportunity (index t − 1) and active counts by renewals made.
+    pub fn counts(&self) -> (&[f64], &[f64]) {
+        (&self.lost, &self.censored)
     }
 }
 
@@ -103,7 +139,7 @@ impl Objective for Likelihood {
         let (dab, da, db) = (digamma(a + b), digamma(a), digamma(b));
         let base = ln_beta(a, b);
         let (mut ll, mut ga, mut gb) = (0.0, 0.0, 0.0);
-        // Churn at t: B(a+1, b+t−1)/B(a, b); survival to T: B(a, b+T)/B(a, b).
+        // Churn at t: B(a+1, b+t−1)/B(a, b); still active after t: B(a, b+t)/B(a, b).
         for (k, &lost) in self.lost.iter().enumerate() {
             let t = k as f64 + 1.0;
             if lost > 0.0 {
@@ -113,12 +149,14 @@ impl Objective for Likelihood {
                 gb += lost * (digamma(b + t - 1.0) - s - db + dab);
             }
         }
-        let t = self.lost.len() as f64;
-        if self.still > 0.0 {
-            ll += self.still * (ln_beta(a, b + t) - base);
-            let s = digamma(a + b + t);
-            ga += self.still * (da - s - da + dab);
-            gb += self.still * (digamma(b + t) - s - db + dab);
+        for (k, &still) in self.censored.iter().enumerate() {
+            let t = k as f64;
+            if still > 0.0 {
+                ll += still * (ln_beta(a, b + t) - base);
+                let s = digamma(a + b + t);
+                ga += still * (dab - s);
+                gb += still * (digamma(b + t) - s - db + dab);
+            }
         }
         grad[0] = -ga * a;
         grad[1] = -gb * b;

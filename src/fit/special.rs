@@ -138,7 +138,7 @@ const GL_POINTS: usize = 20;
 
 /// Nodes and weights by Newton's method on the Legendre polynomial: twenty lines, computed once,
 /// cheaper than a dependency for one fixed rule.
-fn legendre_rule() -> &'static ([f64; GL_POINTS], [f64; GL_POINTS]) {
+pub(crate) fn legendre_rule() -> &'static ([f64; GL_POINTS], [f64; GL_POINTS]) {
     static RULE: OnceLock<([f64; GL_POINTS], [f64; GL_POINTS])> = OnceLock::new();
     RULE.get_or_init(|| {
         let n = GL_POINTS;

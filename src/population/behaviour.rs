@@ -79,12 +79,22 @@ pub struct Behaviour {
     pub cross_sell_mean: f64,
     /// Amount of a cross-sold item, relative to the purchase.
     pub cross_sell_amount: f64,
-    /// Beta concentration of the upsell and cross-sell probabilities across twins.
+    /// Beta concentration of the upsell probability across twins.
     pub sell_concentration: f64,
+    /// Beta concentration of the cross-sell probability across twins.
+    pub cross_sell_concentration: f64,
+    /// Purchase model of referred newcomers, when the fit found them different.
+    pub referred_purchase: Option<PurchaseModel>,
+    /// Purchase model per fitted segment (`--segment-by`), when the fit found segments differ;
+    /// indexed like [`crate::population::load::Person::segment`].
+    pub segment_purchase: Vec<PurchaseModel>,
     /// Gross margin on revenue.
     pub margin: f64,
     /// Names of the parameters that took their documented defaults.
     pub defaults_used: Vec<String>,
+    /// Behaviours fitted from data (`kappa`, `bad_experience`, `referral`, `bass`, …): a
+    /// scenario that does not set them does not list them as defaults.
+    pub fitted: Vec<&'static str>,
 }
 
 /// Most channels a run can have, new ones included (channel weights are 8 bytes per twin).
@@ -132,8 +142,17 @@ impl Behaviour {
             cross_sell_mean: 0.05,
             cross_sell_amount: 0.5,
             sell_concentration: 20.0,
+            cross_sell_concentration: 20.0,
+            referred_purchase: None,
+            segment_purchase: Vec::new(),
             margin: 0.3,
             defaults_used: Vec::new(),
+            fitted: Vec::new(),
         }
+    }
+
+    /// Whether behaviour `name` was fitted from data.
+    pub fn is_fitted(&self, name: &str) -> bool {
+        self.fitted.contains(&name)
     }
 }

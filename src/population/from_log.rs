@@ -7,7 +7,10 @@ use super::{DataSection, ModelFile, SCHEMA};
 use crate::data::{self, BadRowPolicy, IngestOptions, Ledger, Periods};
 use crate::error::{Error, Result};
 use crate::fit::purchase::PurchaseModel;
-use crate::fit::suite::{FitSuite, PurchaseModels, fit_ledger};
+use crate::fit::contract::ContractOptions;
+use crate::fit::suite::{FitSuite, PurchaseModels, SuiteOptions, fit_ledger};
+use super::SegmentSection;
+use super::parameters::behaviour_from_model;
 use crate::report::{customers::write_customers, write_atomic};
 
 /// Everything `twinsim fit` needs.
@@ -27,6 +30,8 @@ pub struct FitJob {
     pub salt: String,
     /// Draw the fit charts into `charts/` beside the model.
     pub charts: bool,
+    /// Contractual churn models, with `--contractual`.
+    pub contract: Option<ContractOptions>,
 }
 
 /// Stages of a fit, for progress reporting.
@@ -58,12 +63,19 @@ pub fn fit_event_log(job: &FitJob, mut progress: impl FnMut(Stage)) -> Result<Mo
     progress(Stage::Ledger);
     let key = data::salt_key(&job.salt);
     let ledger = Ledger::build(&mut log, job.periods, |c| data::person_key(&key, c))?;
-    let suite = fit_ledger(&ledger, job.models, |m| progress(Stage::Fit(m)))?;
+    let opts = SuiteOptions {
+        models: job.models,
+        contract: job.contract,
+    };
+    let suite = fit_ledger(&ledger, &opts, |m| progress(Stage::Fit(m)))?;
     progress(Stage::Write);
     let customers_path = ModelFile::customers_path(&job.output);
-    let model = model_file(job, &log, &ledger, &suite, &customers_path);
+    let mut model = model_file(job, &log, &ledger, &suite, &customers_path);
+    model.parameters = behaviour_from_model(&model, ledger.len() as u64)?.1;
     let p_alive = p_alive(&ledger, &suite)?;
-    write_atomic(&customers_path, |w| write_customers(&ledger, &p_alive, w))?;
+    write_atomic(&customers_path, |w| {
+        write_customers(&ledger, &p_alive, suite.derl.as_deref(), w)
+    })?;
     write_atomic(&job.output, |w| {
         serde_json::to_writer_pretty(&mut *w, &model)
             .map_err(|e| Error::io(&job.output, e.into()))?;
@@ -110,5 +122,13 @@ fn model_file(
         customers_file: customers
             .file_name()
             .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
+        parameters: Default::default(),
+        tests: suite.tests.clone(),
+        notes: suite.notes.clone(),
+        contract: suite.contract.clone(),
+        segments: suite.segments.clone().map(|fits| SegmentSection {
+            column: job.ingest.columns.segment_col.clone().unwrap_or_default(),
+            fits,
+        }),
     }
 }

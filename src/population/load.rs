@@ -4,9 +4,9 @@ use std::path::Path;
 
 use super::ModelFile;
 use super::behaviour::{Behaviour, MAX_CHANNELS};
+use crate::data::labels::NO_LABEL;
 use crate::error::{Error, Result};
-use crate::fit::gamma_gamma::GammaGamma;
-use crate::fit::purchase::PurchaseModel;
+use super::parameters::behaviour_from_model;
 
 /// One known customer's history, as the per-customer file stores it.
 #[derive(Debug, Clone)]
@@ -25,6 +25,8 @@ pub struct Person {
     pub spend_n: u32,
     /// Purchases per channel.
     pub channel_counts: [u16; MAX_CHANNELS],
+    /// Index of the person's segment in `model.segments.names` ([`NO_LABEL`] without one).
+    pub segment: u32,
 }
 
 /// A fitted population.
@@ -73,6 +75,12 @@ pub fn read_fitted(path: &Path) -> Result<Fitted> {
         .take(MAX_CHANNELS)
         .filter_map(|c| col(&format!("channel:{c}")))
         .collect();
+    let seg_col = col("segment");
+    let seg_names: Vec<String> = model
+        .segments
+        .as_ref()
+        .map(|s| s.fits.names.clone())
+        .unwrap_or_default();
     let mut persons = Vec::with_capacity(model.data.customers);
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| Error::ModelFile {
@@ -101,6 +109,15 @@ pub fn read_fitted(path: &Path) -> Result<Fitted> {
             spend_mean: num(sm)?,
             spend_n: num(sn)?.max(0.0) as u32,
             channel_counts: counts,
+            segment: seg_col
+                .and_then(|j| rec.get(j))
+                .and_then(|v| {
+                    seg_names
+                        .iter()
+                        .position(|n| n == v)
+                        .or_else(|| seg_names.iter().position(|n| n == "(other)"))
+                })
+                .map_or(NO_LABEL, |p| p as u32),
         });
     }
     Ok(Fitted { model, persons })
@@ -109,37 +126,6 @@ pub fn read_fitted(path: &Path) -> Result<Fitted> {
 impl Fitted {
     /// Behaviour from the fitted models; what was not fitted takes its default (listed).
     pub fn behaviour(&self) -> Result<Behaviour> {
-        let m = &self.model;
-        let purchase = PurchaseModel::from_fitted(&m.primary_model, &m.models[&m.primary_model])?;
-        let mut defaults = Vec::new();
-        let spend = match m.models.get("gamma_gamma") {
-            Some(f) => GammaGamma::new(f.get("p")?, f.get("q")?, f.get("v")?)?,
-            None => {
-                defaults
-                    .push("spend (Gamma-Gamma p=6, q=4, v=90: mean 180 per purchase)".to_string());
-                GammaGamma::new(6.0, 4.0, 90.0)?
-            }
-        };
-        let (channels, alpha) = match m.models.get("channel_dirichlet") {
-            Some(f) => (
-                f.params.keys().take(MAX_CHANNELS).cloned().collect(),
-                f.values().into_iter().take(MAX_CHANNELS).collect(),
-            ),
-            None => {
-                defaults.push("channels (one channel, 'default')".to_string());
-                (vec!["default".to_string()], vec![1.0])
-            }
-        };
-        let unit = m.data.time_unit.days();
-        let mut b = Behaviour::with_defaults(
-            purchase,
-            unit,
-            spend,
-            channels,
-            alpha,
-            self.persons.len() as u64,
-        );
-        b.defaults_used = defaults;
-        Ok(b)
+        Ok(behaviour_from_model(&self.model, self.persons.len() as u64)?.0)
     }
 }

@@ -4,6 +4,7 @@
 pub mod behaviour;
 pub mod from_log;
 pub mod load;
+pub mod parameters;
 pub mod person;
 
 use std::path::{Path, PathBuf};
@@ -14,7 +15,10 @@ use serde::{Deserialize, Serialize};
 use crate::data::ledger::{LedgerSummary, SameDay, TimeUnit};
 use crate::error::{Error, Result};
 use crate::fit::Fitted;
+use crate::fit::contract::ContractReport;
 use crate::fit::holdout::HoldoutReport;
+use crate::fit::lrt::LrTest;
+use crate::fit::suite::SegmentFits;
 
 /// Schema tag of `model.json`; bump on any incompatible change.
 pub const SCHEMA: &str = "twinsim.model/1";
@@ -63,6 +67,44 @@ pub struct ModelFile {
     pub holdout: Option<HoldoutReport>,
     /// Per-customer statistics file, relative to this file.
     pub customers_file: String,
+    /// Every engine parameter: its value and whether it was fitted (with the model and standard
+    /// error) or is a documented default.
+    #[serde(default)]
+    pub parameters: IndexMap<String, ParamSource>,
+    /// Likelihood-ratio tests between nested fits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<LrTest>,
+    /// Why behaviours the columns could speak to were not fitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Contractual retention, with `--contractual`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<ContractReport>,
+    /// Per-segment fits, with `--segment-by`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<SegmentSection>,
+}
+
+/// Segments of `--segment-by`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SegmentSection {
+    /// The column.
+    pub column: String,
+    /// Fits and test.
+    #[serde(flatten)]
+    pub fits: SegmentFits,
+}
+
+/// Where an engine parameter's value comes from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ParamSource {
+    /// The value the engine uses.
+    pub value: f64,
+    /// Standard error, when fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std_error: Option<f64>,
+    /// `fitted: <model>` or `default`.
+    pub source: String,
 }
 
 impl ModelFile {

@@ -418,6 +418,7 @@ fn segment_nonempty(seg: &Segment, source: &Source) -> bool {
         frequency: 0.0,
         cohort: "newcomer",
         referred: false,
+        segment: "",
         random,
     };
     if seg.channels().next().is_some() {
@@ -430,6 +431,10 @@ fn segment_nonempty(seg: &Segment, source: &Source) -> bool {
     match source {
         Source::Inline { .. } => false,
         Source::Fitted(f) => f.persons.iter().take(200_000).any(|p| {
+            let names = f.model.segments.as_ref().map(|g| &g.fits.names);
+            let segment = names
+                .and_then(|n| n.get(p.segment as usize))
+                .map_or("", |s| s.as_str());
             grid.iter().any(|&u| {
                 (1..=10).any(|d| {
                     [0.0, 0.5, 1.0].iter().any(|&pa| {
@@ -440,6 +445,7 @@ fn segment_nonempty(seg: &Segment, source: &Source) -> bool {
                             frequency: p.x,
                             cohort: "existing",
                             referred: false,
+                            segment,
                             random: u,
                         })
                     })
@@ -640,16 +646,18 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
                 t.raw("cost").is_some(),
                 b,
             );
+            let fitted = b.is_fitted("bad_experience");
             used(
                 "bad-experience probability (0.05 per purchase)",
-                t.raw("bad_experience").is_some(),
+                t.raw("bad_experience").is_some() || fitted,
                 b,
             );
             r.finish(t, &["names", "alpha", "cost", "bad_experience"]);
         }
         None => {
             used("channel cost to serve (1 per purchase)", false, b);
-            used("bad-experience probability (0.05 per purchase)", false, b);
+            let fitted = b.is_fitted("bad_experience");
+            used("bad-experience probability (0.05 per purchase)", fitted, b);
         }
     }
     let section =
@@ -664,9 +672,11 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
                     f(r, &mut t, b);
                     r.finish(t, keys);
                 }
-                None => b
-                    .defaults_used
-                    .push(format!("{name}: {}", section_defaults(name))),
+                None => {
+                    if let Some(d) = section_defaults(name, b) {
+                        b.defaults_used.push(format!("{name}: {d}"))
+                    }
+                }
             }
         };
     section(
@@ -688,7 +698,7 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
                 "≥ 1 (a bad experience cannot make staying more likely)",
             ) {
                 b.kappa = v
-            } else {
+            } else if !b.is_fitted("kappa") {
                 b.defaults_used
                     .push("κ = 2 (dropout multiplier after a bad experience)".into())
             }
@@ -719,7 +729,7 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
         &mut |r, t, b| {
             if let Some(v) = t.f64_where(r, "probability", prob, "a probability") {
                 b.referral_mean = v
-            } else {
+            } else if !b.is_fitted("referral") {
                 b.defaults_used
                     .push("referral probability 0.02 per good purchase".into())
             }
@@ -829,22 +839,42 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
 }
 
 /// What a behaviour section defaults to when the scenario leaves it out.
-fn section_defaults(name: &str) -> &'static str {
+/// What an absent scenario section leaves at its defaults, given what the fit supplied;
+/// `None` when everything in it was fitted.
+fn section_defaults(name: &str, b: &Behaviour) -> Option<String> {
+    let pick = |parts: &[(&str, &str)]| -> Option<String> {
+        let left: Vec<&str> = parts
+            .iter()
+            .filter(|(key, _)| key.is_empty() || !b.is_fitted(key))
+            .map(|(_, text)| *text)
+            .collect();
+        (!left.is_empty()).then(|| left.join(", "))
+    };
     match name {
-        "service" => {
-            "κ = 2 (dropout ×2 after a bad experience), contact probability 0.1, contact cost 5"
-        }
-        "referral" => {
-            "referral probability 0.02 per good purchase (Beta, concentration 10), conversion 0.5, small-world network of degree 10"
-        }
-        "acquisition" => {
-            "Bass diffusion with market size 2 × initial customers, p = 0.005 and q = 0.05 per 30 days"
-        }
-        "price" => "price elasticity -1 (an assumption: the data have no price variation)",
-        "upsell" => {
-            "upsell probability 0.03 (+25% amount), cross-sell probability 0.05 (+50% amount)"
-        }
-        _ => "defaults",
+        "service" => pick(&[
+            ("kappa", "κ = 2 (dropout ×2 after a bad experience)"),
+            ("contact_probability", "contact probability 0.1"),
+            ("", "contact cost 5"),
+        ]),
+        "referral" => pick(&[
+            (
+                "referral",
+                "referral probability 0.02 per good purchase (Beta, concentration 10), conversion 0.5",
+            ),
+            ("", "small-world network of degree 10"),
+        ]),
+        "acquisition" => pick(&[(
+            "bass",
+            "Bass diffusion with market size 2 × initial customers, p = 0.005 and q = 0.05 per 30 days",
+        )]),
+        "price" => Some("price elasticity -1 (an assumption: the data have no price variation)".into()),
+        "upsell" => pick(&[
+            ("upsell", "upsell probability 0.03"),
+            ("", "upsell amount +25%"),
+            ("cross_sell", "cross-sell probability 0.05"),
+            ("", "cross-sell amount +50%"),
+        ]),
+        _ => Some("defaults".into()),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Segment expressions: which twins an intervention targets, e.g. `all`, `channel=store`,
-//! `p_alive<0.3`, `value_decile>=8`, `cohort=newcomer`, `random<0.1 and frequency>=2`.
+//! `p_alive<0.3`, `value_decile>=8`, `cohort=newcomer`, `segment=gold` (fitted with
+//! `--segment-by`), `random<0.1 and frequency>=2`.
 
 /// Twin attributes a segment can test.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -16,6 +17,8 @@ pub struct Attributes<'a> {
     pub cohort: &'a str,
     /// Whether the twin came by referral.
     pub referred: bool,
+    /// The known customer's fitted segment (`--segment-by`); empty for newcomers.
+    pub segment: &'a str,
     /// A uniform number fixed per twin id, for random pilots.
     pub random: f64,
 }
@@ -49,7 +52,7 @@ pub struct Segment {
 /// Attributes that take numbers.
 const NUMERIC: [&str; 4] = ["p_alive", "value_decile", "frequency", "random"];
 /// Attributes that take words.
-const WORDS: [&str; 3] = ["channel", "cohort", "referred"];
+const WORDS: [&str; 4] = ["channel", "cohort", "referred", "segment"];
 
 impl Segment {
     /// Everyone.
@@ -137,6 +140,7 @@ impl Segment {
                 "channel" => return (a.channel == c.text) == (c.op == Op::Eq),
                 "cohort" => return (a.cohort == c.text) == (c.op == Op::Eq),
                 "referred" => return (a.referred.to_string() == c.text) == (c.op == Op::Eq),
+                "segment" => return (a.segment == c.text) == (c.op == Op::Eq),
                 "p_alive" => a.p_alive,
                 "value_decile" => a.value_decile,
                 "frequency" => a.frequency,
@@ -168,12 +172,15 @@ mod tests {
             frequency: 3.0,
             cohort: "existing",
             referred: false,
+            segment: "gold",
             random: 0.05,
         };
         for (text, want) in [
             ("all", true),
             ("channel=store", true),
             ("channel!=store", false),
+            ("segment=gold", true),
+            ("segment=silver", false),
             ("p_alive<0.3", true),
             ("value_decile>=8 and random<0.1", true),
             ("frequency>3", false),

@@ -24,6 +24,7 @@ fn generated_log(dir: &std::path::Path) -> (std::path::PathBuf, u64) {
         second_id_fraction: 0.2,
         time_of_day: false,
         seed: 1,
+        extras: Default::default(),
     };
     let path = dir.join("events.csv");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());

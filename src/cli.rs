@@ -281,4 +281,72 @@ pub struct GenerateArgs {
     /// Master seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Bad-experience probability per purchase: one value, or one per channel (adds `event`
+    /// and `satisfaction` columns: service rows scoring purchases).
+    #[arg(long, value_delimiter = ',', help_heading = "Optional behaviours")]
+    pub bad_rate: Option<Vec<f64>>,
+    /// Dropout multiplier after a bad repeat purchase (with --bad-rate).
+    #[arg(long, default_value_t = 1.0, help_heading = "Optional behaviours")]
+    pub kappa: f64,
+    /// Share of purchases whose experience is scored on a service row.
+    #[arg(long, default_value_t = 1.0, help_heading = "Optional behaviours")]
+    pub scored_share: f64,
+    /// Beta a,b of the referral probability per good purchase (adds `referred_by`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 2,
+        help_heading = "Optional behaviours"
+    )]
+    pub referral_beta: Option<Vec<f64>>,
+    /// BG/NBD r,alpha,a,b of referred customers [default: the main prior].
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 4,
+        help_heading = "Optional behaviours"
+    )]
+    pub referred_prior: Option<Vec<f64>>,
+    /// Bass p,q,M (per week): external customers arrive on a Bass curve; --customers is ignored.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 3,
+        help_heading = "Optional behaviours"
+    )]
+    pub bass: Option<Vec<f64>>,
+    /// Beta a,b of the tier-up probability per repeat purchase (adds `tier`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 2,
+        help_heading = "Optional behaviours"
+    )]
+    pub upsell_beta: Option<Vec<f64>>,
+    /// Beta a,b of the new-category probability per repeat purchase (adds `category`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 2,
+        help_heading = "Optional behaviours"
+    )]
+    pub cross_sell_beta: Option<Vec<f64>>,
+    /// A segment NAME:SHARE:r,alpha,a,b with its own BG/NBD (repeat; adds `segment`).
+    #[arg(long = "segment", help_heading = "Optional behaviours")]
+    pub segments: Vec<String>,
+    /// Write a subscription log instead: one payment per period until churn (sBG).
+    #[arg(long, help_heading = "Subscriptions")]
+    pub contractual: bool,
+    /// Beta alpha,beta of the churn probability per period, with --contractual.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 2,
+        default_value = "0.704,1.182",
+        help_heading = "Subscriptions"
+    )]
+    pub churn_beta: Vec<f64>,
+    /// Days per period, with --contractual.
+    #[arg(long, default_value_t = 30.0, help_heading = "Subscriptions")]
+    pub period_days: f64,
 }

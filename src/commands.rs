@@ -8,12 +8,16 @@ use crate::cli::{
     BadRowArg, CheckArgs, Cli, Command, DemoArgs, FitArgs, GenerateArgs, ModelArg, RunArgs,
     SameDayArg, UnitArg,
 };
-use twinsim::fit::contract::ContractOptions;
-use twinsim::data::synthetic::{PurchaseProcess, SyntheticSpec, write_event_log};
+use twinsim::data::synthetic::{
+    PurchaseProcess, ReferralSpec, SegmentSpec, ServiceSpec, SubscriptionSpec, SyntheticExtras,
+    SyntheticSpec, write_event_log, write_subscription_log,
+};
 use twinsim::data::{
     BadRowPolicy, ColumnSpec, Delimiter, IngestOptions, Periods, SameDay, TimeUnit, dates,
 };
+use twinsim::fit::bass::Bass;
 use twinsim::fit::bgnbd::BgNbd;
+use twinsim::fit::contract::ContractOptions;
 use twinsim::fit::gamma_gamma::GammaGamma;
 use twinsim::fit::pareto_nbd::ParetoNbd;
 use twinsim::fit::suite::PurchaseModels;
@@ -191,6 +195,7 @@ fn random_salt() -> String {
 }
 
 fn generate(a: GenerateArgs, status: &Status) -> Result<ExitCode> {
+    let extras = extras(&a)?;
     let process = match a.model {
         ModelArg::ParetoNbd => {
             PurchaseProcess::ParetoNbd(ParetoNbd::new(a.r, a.alpha, a.s, a.beta)?)
@@ -216,14 +221,33 @@ fn generate(a: GenerateArgs, status: &Status) -> Result<ExitCode> {
         second_id_fraction: a.second_id_fraction,
         time_of_day: a.time_of_day,
         seed: a.seed,
+        extras,
     };
     spec.validate()?;
     status.stage("generating");
     let mut stats = None;
-    write_atomic(&a.output, |w| {
-        stats = Some(write_event_log(&spec, w)?);
-        Ok(())
-    })?;
+    if a.contractual {
+        let sub = SubscriptionSpec {
+            customers: a.customers,
+            period_days: a.period_days,
+            weeks: a.weeks,
+            cohort_weeks: a.cohort_weeks,
+            start_day: spec.start_day,
+            alpha: a.churn_beta[0],
+            beta: a.churn_beta[1],
+            price: 10.0,
+            seed: a.seed,
+        };
+        write_atomic(&a.output, |w| {
+            stats = Some(write_subscription_log(&sub, w)?);
+            Ok(())
+        })?;
+    } else {
+        write_atomic(&a.output, |w| {
+            stats = Some(write_event_log(&spec, w)?);
+            Ok(())
+        })?;
+    }
     if !status.quiet {
         let s = stats.unwrap_or_default();
         eprintln!(
@@ -234,6 +258,71 @@ fn generate(a: GenerateArgs, status: &Status) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The optional behaviours of `generate`.
+fn extras(a: &GenerateArgs) -> Result<SyntheticExtras> {
+    let pair = |v: &Option<Vec<f64>>| v.as_ref().map(|v| (v[0], v[1]));
+    let bgnbd = |v: &[f64], what: &str| -> Result<BgNbd> {
+        match v {
+            [r, alpha, a, b] => BgNbd::new(*r, *alpha, *a, *b),
+            _ => Err(Error::Invalid(format!("{what}: give r,alpha,a,b"))),
+        }
+    };
+    let segments = a
+        .segments
+        .iter()
+        .map(|text| {
+            let bad = || {
+                Error::Invalid(format!(
+                    "--segment '{text}': write NAME:SHARE:r,alpha,a,b (e.g. gold:0.3:0.5,4,0.6,3)"
+                ))
+            };
+            let mut parts = text.splitn(3, ':');
+            let (Some(name), Some(share), Some(prior)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(bad());
+            };
+            let share: f64 = share.parse().map_err(|_| bad())?;
+            let v: Vec<f64> = prior
+                .split(',')
+                .map(|x| x.trim().parse::<f64>())
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|_| bad())?;
+            Ok(SegmentSpec {
+                name: name.to_string(),
+                share,
+                process: bgnbd(&v, "--segment").map_err(|_| bad())?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(SyntheticExtras {
+        service: a.bad_rate.as_ref().map(|rates| ServiceSpec {
+            bad_rate: rates.clone(),
+            kappa: a.kappa,
+            scored_share: a.scored_share,
+        }),
+        referral: match pair(&a.referral_beta) {
+            Some((ra, rb)) => Some(ReferralSpec {
+                a: ra,
+                b: rb,
+                referred: a
+                    .referred_prior
+                    .as_deref()
+                    .map(|v| bgnbd(v, "--referred-prior"))
+                    .transpose()?,
+            }),
+            None => None,
+        },
+        acquisition: a
+            .bass
+            .as_ref()
+            .map(|v| Bass::new(v[0], v[1], v[2]))
+            .transpose()?,
+        upsell: pair(&a.upsell_beta),
+        cross_sell: pair(&a.cross_sell_beta),
+        segments,
+    })
 }
 
 fn check(a: CheckArgs) -> Result<ExitCode> {
@@ -341,6 +430,18 @@ fn demo(a: DemoArgs, status: &Status) -> Result<ExitCode> {
         second_id_fraction: 0.2,
         time_of_day: false,
         seed: 2026,
+        bad_rate: None,
+        kappa: 1.0,
+        scored_share: 1.0,
+        referral_beta: None,
+        referred_prior: None,
+        bass: None,
+        upsell_beta: None,
+        cross_sell_beta: None,
+        segments: Vec::new(),
+        contractual: false,
+        churn_beta: vec![0.704, 1.182],
+        period_days: 30.0,
     };
     generate(
         g,

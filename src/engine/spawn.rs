@@ -94,7 +94,10 @@ impl<'s> Prepared<'s> {
         let b = ctx.b;
         let (latent, nu, counts, attrs) = match self.persons.get(id as usize) {
             Some(p) => {
-                let model = b.segment_purchase.get(p.segment as usize).unwrap_or(&b.purchase);
+                let model = b
+                    .segment_purchase
+                    .get(p.segment as usize)
+                    .unwrap_or(&b.purchase);
                 let latent = sample_posterior(model, p.x, p.t_x, p.t, &mut r);
                 let nu = sample_spend_rate(&b.spend, p.spend_n, p.spend_mean, &mut r);
                 (

@@ -49,6 +49,8 @@ impl Bass {
 pub struct Likelihood {
     counts: Vec<f64>,
     total: f64,
+    /// M held at the number adopted (a market the log saw saturate): only p and q are free.
+    saturated: bool,
 }
 
 impl Likelihood {
@@ -63,7 +65,15 @@ impl Likelihood {
         Ok(Likelihood {
             counts: counts.to_vec(),
             total,
+            saturated: false,
         })
+    }
+
+    /// The same data with M fixed at the number adopted: for a market that saturated within
+    /// the log, where the free fit runs to the boundary M − adopted → 0.
+    pub fn saturated(mut self) -> Self {
+        self.saturated = true;
+        self
     }
 
     /// Parameters from optimiser values (p, q, M − adopted on the log scale).
@@ -71,20 +81,47 @@ impl Likelihood {
         Bass {
             p: log_theta[0].exp(),
             q: log_theta[1].exp(),
-            m: self.total + log_theta[2].exp(),
+            m: self.total
+                + if self.saturated {
+                    0.0
+                } else {
+                    log_theta[2].exp()
+                },
         }
     }
 }
 
 impl Objective for Likelihood {
     fn names(&self) -> Vec<String> {
-        vec!["p".into(), "q".into(), "m_minus_adopted".into()]
+        let mut n = vec!["p".into(), "q".into(), "m_minus_adopted".into()];
+        n.truncate(if self.saturated { 2 } else { 3 });
+        n
     }
     fn n_obs(&self) -> usize {
         self.counts.len()
     }
     fn start(&self) -> Vec<f64> {
-        vec![(0.01f64).ln(), (0.3f64).ln(), self.total.ln()]
+        // The likelihood surface is long and curved (p, q and M trade off), so a quasi-Newton
+        // search from one fixed point can wander off to p → 0, M → ∞. A coarse grid over the
+        // plausible range (p per period 1e-4..0.1, q 0.01..1, M 1.1..11 × adopted) starts
+        // it in the right valley for a few thousand cheap evaluations.
+        let mut best = (f64::INFINITY, Vec::new());
+        for i in 0..13 {
+            let lp = (1e-4f64).ln() + i as f64 * (1000f64).ln() / 12.0;
+            for j in 0..13 {
+                let lq = (0.01f64).ln() + j as f64 * (100f64).ln() / 12.0;
+                for k in 0..if self.saturated { 1 } else { 9 } {
+                    let lm = (self.total * 0.1).ln() + k as f64 * (100f64).ln() / 8.0;
+                    let mut theta = vec![lp, lq, lm];
+                    theta.truncate(self.names().len());
+                    let v = self.neg_ll(&theta);
+                    if v < best.0 {
+                        best = (v, theta);
+                    }
+                }
+            }
+        }
+        best.1
     }
     fn neg_ll(&self, log_theta: &[f64]) -> f64 {
         let b = self.params(log_theta);

@@ -117,11 +117,7 @@ pub fn retention_table(
             observed: (at_risk > 0.0).then_some(km),
             at_risk,
             sbg: sbg.survival(t),
-            sbg_retention: if t == 0 {
-                1.0
-            } else {
-                sbg.retention_rate(t)
-            },
+            sbg_retention: if t == 0 { 1.0 } else { sbg.retention_rate(t) },
             bdw: bdw.map(|m| m.survival(t)),
         });
     }

@@ -194,11 +194,7 @@ impl Objective for Likelihood {
 /// Quadrature nodes (p, ln weight) for expectations over p ~ Beta(a, b) of functions that are
 /// smooth between the kinks 1/d (d > 1).
 fn beta_nodes(a: f64, b: f64, d: &[f64]) -> Vec<(f64, f64)> {
-    let mut edges: Vec<f64> = d
-        .iter()
-        .filter(|&&v| v > 1.0)
-        .map(|v| 1.0 / v)
-        .collect();
+    let mut edges: Vec<f64> = d.iter().filter(|&&v| v > 1.0).map(|v| 1.0 / v).collect();
     edges.sort_by(f64::total_cmp);
     edges.dedup_by(|x, y| (*x - *y).abs() < 1e-12);
     if edges.is_empty() {
@@ -306,7 +302,17 @@ mod tests {
         }
         let norm = ln_beta(a, b).exp();
         let (ea, ed) = terms[0];
-        assert!((ea.exp() / (alive / norm) - 1.0).abs() < 1e-6, "{} {}", ea.exp(), alive / norm);
-        assert!((ed.exp() / (dropped / norm) - 1.0).abs() < 1e-6, "{} {}", ed.exp(), dropped / norm);
+        assert!(
+            (ea.exp() / (alive / norm) - 1.0).abs() < 1e-6,
+            "{} {}",
+            ea.exp(),
+            alive / norm
+        );
+        assert!(
+            (ed.exp() / (dropped / norm) - 1.0).abs() < 1e-6,
+            "{} {}",
+            ed.exp(),
+            dropped / norm
+        );
     }
 }

@@ -12,8 +12,8 @@ use super::lrt::{LrTest, lr_test};
 use super::purchase::PurchaseModel;
 use super::sbg::Sbg;
 use super::{
-    Fitted, Objective, bass, bdw, beta_binomial, bgnbd, channel, gamma_gamma, maximise,
-    pareto_nbd, sbg, service,
+    Fitted, Objective, bass, bdw, beta_binomial, bgnbd, channel, gamma_gamma, maximise, pareto_nbd,
+    sbg, service,
 };
 use crate::data::Ledger;
 use crate::data::labels::NO_LABEL;
@@ -109,7 +109,19 @@ pub fn fit_ledger(
     fit_service(ledger, &mut s, &mut progress);
     if ledger.has_amount() {
         let lik = gamma_gamma::Likelihood::new(&ledger.x, &ledger.spend_mean);
-        if lik.n_obs() >= 2 {
+        let (lo, hi) = (0..ledger.len())
+            .filter(|&i| ledger.x[i] > 0.0)
+            .map(|i| ledger.spend_mean[i])
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+        if lo.is_finite() && hi - lo <= 1e-9 * hi.abs() {
+            // A fixed price (a subscription fee): nothing varies, so Gamma-Gamma has no
+            // identified parameters and would run off to infinity.
+            s.notes.push(format!(
+                "spend: every repeat customer's mean amount is {hi}: Gamma-Gamma is not identified, so spend uses defaults"
+            ));
+        } else if lik.n_obs() >= 2 {
             progress("gamma_gamma");
             s.models
                 .insert("gamma_gamma".into(), maximise(&lik, "Gamma-Gamma")?);
@@ -228,7 +240,11 @@ fn fit_service(ledger: &Ledger, s: &mut FitSuite, progress: &mut impl FnMut(&str
             ses.insert(name, se);
             let (k, n) = (k as f64, n as f64);
             ll += if k > 0.0 { k * rate.ln() } else { 0.0 }
-                + if n > k { (n - k) * (1.0 - rate).ln() } else { 0.0 };
+                + if n > k {
+                    (n - k) * (1.0 - rate).ln()
+                } else {
+                    0.0
+                };
         }
     }
     let known: u64 = e.known.iter().sum();
@@ -263,7 +279,12 @@ fn fit_service(ledger: &Ledger, s: &mut FitSuite, progress: &mut impl FnMut(&str
         return;
     }
     progress("bgnbd_service");
-    let start = [bg.param("r"), bg.param("alpha"), bg.param("a"), bg.param("b")];
+    let start = [
+        bg.param("r"),
+        bg.param("alpha"),
+        bg.param("a"),
+        bg.param("b"),
+    ];
     let pooled_ll = bg.log_likelihood;
     let lik = service::Likelihood::new(&ledger.x, &ledger.t_x, &ledger.t, e, &rates, start);
     match maximise(&lik, "BG/NBD with service experience") {
@@ -361,16 +382,6 @@ fn fit_acquisition(ledger: &Ledger, s: &mut FitSuite, progress: &mut impl FnMut(
         let k = (((ledger.first_day[i] - day0) as f64) / unit) as usize;
         counts[k.min(last)] += 1.0;
     }
-    // A cohort sample (everyone acquired early, then followed) says nothing about acquisition.
-    let active = counts.iter().rposition(|&c| c > 0.0).map_or(0, |k| k + 1);
-    if active * 4 < counts.len() * 3 {
-        s.notes.push(format!(
-            "acquisition: no first purchases in the last {} of {} periods: the log looks like a cohort sample, so Bass is not fitted",
-            counts.len() - active,
-            counts.len()
-        ));
-        return;
-    }
     let lik = match bass::Likelihood::new(&counts) {
         Ok(l) => l,
         Err(e) => {
@@ -379,12 +390,35 @@ fn fit_acquisition(ledger: &Ledger, s: &mut FitSuite, progress: &mut impl FnMut(
         }
     };
     progress("bass");
-    match maximise(&lik, "Bass diffusion") {
+    let adopted: f64 = counts.iter().sum();
+    let fit = maximise(&lik, "Bass diffusion").and_then(|f| {
+        // A market the log saw saturate puts the estimate on the boundary M = adopted, where
+        // the Hessian is singular: fit p and q with M held there instead, and say so.
+        let left = f.params.get("m_minus_adopted").copied().unwrap_or(f64::INFINITY);
+        if f.converged || left > 0.01 * adopted.max(1.0) {
+            return Ok(f);
+        }
+        let mut g = maximise(&lik.saturated(), "Bass diffusion (saturated market)")?;
+        g.params.insert("m_minus_adopted".into(), 0.0);
+        g.std_errors.insert("m_minus_adopted".into(), 0.0);
+        g.message = format!(
+            "the market saturated within the log (the free fit ran to M = adopted), so M is held at the number adopted and its standard error is 0; {}",
+            g.message
+        );
+        Ok(g)
+    });
+    match fit {
         Ok(mut f) => {
+            if let Some(note) = cohort_sample(&counts, &f) {
+                s.notes.push(note);
+                return;
+            }
             // Report M itself: the optimiser works on ln(M − adopted) so that M ≥ adopted.
-            let adopted: f64 = counts.iter().sum();
             let m = f.params.shift_remove("m_minus_adopted").unwrap_or(0.0) + adopted;
-            let se = f.std_errors.shift_remove("m_minus_adopted").unwrap_or(f64::NAN);
+            let se = f
+                .std_errors
+                .shift_remove("m_minus_adopted")
+                .unwrap_or(f64::NAN);
             f.params.insert("m".into(), m);
             f.std_errors.insert("m".into(), se);
             f.message = format!(
@@ -404,6 +438,39 @@ fn fit_acquisition(ledger: &Ledger, s: &mut FitSuite, progress: &mut impl FnMut(
     }
 }
 
+/// A cohort sample (everyone acquired in a window, then followed) says nothing about
+/// acquisition, and Bass fitted to it would invent a market. The log is taken for one when
+/// first purchases stop before the last quarter of the log and a flat arrival window explains
+/// their timing better (by AIC, both conditional on the number of arrivals) than the fitted
+/// Bass curve does. A note says why; `None` keeps Bass.
+fn cohort_sample(counts: &[f64], bass_fit: &Fitted) -> Option<String> {
+    let active = counts.iter().rposition(|&c| c > 0.0).map_or(0, |k| k + 1);
+    if active == 0 || active * 4 >= counts.len() * 3 {
+        return None;
+    }
+    let n: f64 = counts.iter().sum();
+    let (p, q) = (bass_fit.params.get("p")?, bass_fit.params.get("q")?);
+    let curve = bass::Bass::new(*p, *q, n).ok()?;
+    let total = curve.cdf(counts.len() as f64);
+    let mut ll_bass = 0.0;
+    let mut prev = 0.0;
+    for (k, &c) in counts.iter().enumerate() {
+        let f = curve.cdf(k as f64 + 1.0);
+        if c > 0.0 {
+            ll_bass += c * ((f - prev) / total).max(1e-300).ln();
+        }
+        prev = f;
+    }
+    let ll_flat = -n * (active as f64).ln();
+    let (aic_bass, aic_flat) = (-2.0 * ll_bass + 4.0, -2.0 * ll_flat + 2.0);
+    (aic_flat < aic_bass).then(|| {
+        format!(
+            "acquisition: first purchases stop after period {active} of {} and a flat arrival window fits their timing better than Bass (AIC {aic_flat:.1} vs {aic_bass:.1}): the log looks like a cohort sample, so Bass is not fitted",
+            counts.len()
+        )
+    })
+}
+
 /// sBG and BdW on renewals, the retention table and DERL per customer.
 fn fit_contract(ledger: &Ledger, c: &ContractOptions, s: &mut FitSuite) -> Result<()> {
     let r = renewals(&ledger.t_x, &ledger.t, ledger.time_unit.days(), c);
@@ -414,7 +481,10 @@ fn fit_contract(ledger: &Ledger, c: &ContractOptions, s: &mut FitSuite) -> Resul
     )?;
     let f = maximise(&lik, "shifted-beta-geometric")?;
     let m = Sbg::new(f.param("alpha"), f.param("beta"))?;
-    let bdw_fit = maximise(&bdw::Likelihood::new(&lik, m.alpha, m.beta), "beta-discrete-Weibull");
+    let bdw_fit = maximise(
+        &bdw::Likelihood::new(&lik, m.alpha, m.beta),
+        "beta-discrete-Weibull",
+    );
     let bdw_model = match &bdw_fit {
         Ok(b) => {
             s.tests.push(lr_test(
@@ -423,7 +493,11 @@ fn fit_contract(ledger: &Ledger, c: &ContractOptions, s: &mut FitSuite) -> Resul
                 b.log_likelihood,
                 1,
             ));
-            Some(bdw::Bdw::new(b.param("alpha"), b.param("beta"), b.param("c"))?)
+            Some(bdw::Bdw::new(
+                b.param("alpha"),
+                b.param("beta"),
+                b.param("c"),
+            )?)
         }
         Err(e) => {
             s.notes.push(format!("contract: {e}"));
@@ -434,7 +508,13 @@ fn fit_contract(ledger: &Ledger, c: &ContractOptions, s: &mut FitSuite) -> Resul
     let d = c.discount_per_period();
     s.derl = Some(
         (0..ledger.len())
-            .map(|i| if r.churned[i] { 0.0 } else { m.derl(d, r.renewals[i]) })
+            .map(|i| {
+                if r.churned[i] {
+                    0.0
+                } else {
+                    m.derl(d, r.renewals[i])
+                }
+            })
             .collect(),
     );
     s.models.insert("sbg".into(), f);

@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+use super::SegmentSection;
+use super::parameters::behaviour_from_model;
 use super::{DataSection, ModelFile, SCHEMA};
 use crate::data::{self, BadRowPolicy, IngestOptions, Ledger, Periods};
 use crate::error::{Error, Result};
-use crate::fit::purchase::PurchaseModel;
 use crate::fit::contract::ContractOptions;
+use crate::fit::purchase::PurchaseModel;
 use crate::fit::suite::{FitSuite, PurchaseModels, SuiteOptions, fit_ledger};
-use super::SegmentSection;
-use super::parameters::behaviour_from_model;
 use crate::report::{customers::write_customers, write_atomic};
 
 /// Everything `twinsim fit` needs.

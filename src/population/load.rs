@@ -4,9 +4,9 @@ use std::path::Path;
 
 use super::ModelFile;
 use super::behaviour::{Behaviour, MAX_CHANNELS};
+use super::parameters::behaviour_from_model;
 use crate::data::labels::NO_LABEL;
 use crate::error::{Error, Result};
-use super::parameters::behaviour_from_model;
 
 /// One known customer's history, as the per-customer file stores it.
 #[derive(Debug, Clone)]

@@ -167,7 +167,12 @@ pub fn behaviour_from_model(
             // The log records referrals that won a customer: conversion is part of the rate.
             b.referral_conversion = 1.0;
             rec.model("referral", f, "referral");
-            rec.assumed("referral_conversion", 1.0);
+            rec.fitted(
+                "referral_conversion",
+                1.0,
+                Some(0.0),
+                "referral (the log records only referrals that converted)",
+            );
         }
         None => {
             rec.assumed("referral.mean", b.referral_mean);
@@ -205,7 +210,11 @@ pub fn behaviour_from_model(
     for (name, model) in [("upsell", "upsell"), ("cross_sell", "cross_sell")] {
         match m.models.get(model) {
             Some(f) => {
-                fitted.push(if name == "upsell" { "upsell" } else { "cross_sell" });
+                fitted.push(if name == "upsell" {
+                    "upsell"
+                } else {
+                    "cross_sell"
+                });
                 let (mean, conc) = mean_concentration(f)?;
                 if name == "upsell" {
                     (b.upsell_mean, b.sell_concentration) = (mean, conc);

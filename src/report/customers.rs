@@ -59,7 +59,10 @@ pub fn write_customers(
         }
         if ledger.has.segment {
             let g = ledger.segment[i];
-            let name = ledger.segment_names.get(g as usize).map_or("", |s| s.as_str());
+            let name = ledger
+                .segment_names
+                .get(g as usize)
+                .map_or("", |s| s.as_str());
             write!(w, ",{}", clean(name)).map_err(io)?;
         }
         if let Some(d) = derl {

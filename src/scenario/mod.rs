@@ -838,7 +838,6 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
     }
 }
 
-/// What a behaviour section defaults to when the scenario leaves it out.
 /// What an absent scenario section leaves at its defaults, given what the fit supplied;
 /// `None` when everything in it was fitted.
 fn section_defaults(name: &str, b: &Behaviour) -> Option<String> {
@@ -867,7 +866,9 @@ fn section_defaults(name: &str, b: &Behaviour) -> Option<String> {
             "bass",
             "Bass diffusion with market size 2 × initial customers, p = 0.005 and q = 0.05 per 30 days",
         )]),
-        "price" => Some("price elasticity -1 (an assumption: the data have no price variation)".into()),
+        "price" => {
+            Some("price elasticity -1 (an assumption: the data have no price variation)".into())
+        }
         "upsell" => pick(&[
             ("upsell", "upsell probability 0.03"),
             ("", "upsell amount +25%"),

@@ -1,6 +1,7 @@
 //! sBG on the published example of Fader & Hardie (2007, "How to project customer retention"):
-//! fitting years 1–7 of each segment gives the paper's estimates to 1%, and the projection of
-//! the later years follows the observed survivors (the paper's point).
+//! fitting years 1–7 of each segment gives the paper's estimates to 1%, the projection of the
+//! later years matches the paper's projection to 1% and follows the observed survivors (the
+//! paper's point).
 
 use twinsim::fit::maximise;
 use twinsim::fit::sbg::{Likelihood, Sbg};
@@ -32,6 +33,15 @@ fn published_estimates_and_projection() {
             "beta {} vs {beta}",
             m.beta
         );
+        // The paper's projection (its estimates carried forward) for years 8–12, to 1%.
+        let paper = Sbg::new(alpha, beta).unwrap();
+        for t in 8..=12 {
+            let (ours, theirs) = (m.survival(t), paper.survival(t));
+            assert!(
+                (ours / theirs - 1.0).abs() < 0.01,
+                "year {t}: projected {ours} vs the paper's projection {theirs}"
+            );
+        }
         for (t, &actual) in alive.iter().enumerate().skip(8) {
             let projected = 1000.0 * m.survival(t as u32);
             assert!(

@@ -447,8 +447,8 @@ fn simulate_customer(
         } else {
             3 + (rng.random::<f64>() * 3.0) as u32
         };
-        if !bad && rng.random::<f64>() < rho {
-            // The referred customer's first purchase follows within the hour.
+        // The referred customer's first purchase follows within the hour, if the log lasts.
+        if !bad && rng.random::<f64>() < rho && day_offset + 1.0 / 24.0 < horizon_days {
             out.referrals.push(day_offset + 1.0 / 24.0);
         }
         let ts = timestamp(secs, spec.time_of_day);

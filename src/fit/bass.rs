@@ -49,13 +49,28 @@ impl Bass {
 pub struct Likelihood {
     counts: Vec<f64>,
     total: f64,
+    /// End of observation in periods: the last period may be cut short.
+    end: f64,
     /// M held at the number adopted (a market the log saw saturate): only p and q are free.
     saturated: bool,
 }
 
 impl Likelihood {
-    /// From adoptions per period.
+    /// From adoptions per whole period.
     pub fn new(counts: &[f64]) -> Result<Self> {
+        Self::observed_until(counts, counts.len() as f64)
+    }
+
+    /// From adoptions per period, observation ending at time `end` (in periods, within the
+    /// last period): a log rarely ends on a period boundary, and treating a short last period
+    /// as a whole one would bias p and q.
+    pub fn observed_until(counts: &[f64], end: f64) -> Result<Self> {
+        if !(end > counts.len() as f64 - 1.0 && end <= counts.len() as f64) {
+            return Err(Error::Invalid(format!(
+                "Bass: observation end {end} is not within the last of {} periods",
+                counts.len()
+            )));
+        }
         let total: f64 = counts.iter().sum();
         if counts.len() < 3 || total <= 0.0 || counts.iter().any(|c| *c < 0.0) {
             return Err(Error::Invalid(
@@ -65,6 +80,7 @@ impl Likelihood {
         Ok(Likelihood {
             counts: counts.to_vec(),
             total,
+            end,
             saturated: false,
         })
     }
@@ -130,7 +146,7 @@ impl Objective for Likelihood {
         let mut ll = ln_gamma(b.m + 1.0) - ln_gamma(b.m - n + 1.0);
         let mut prev = 0.0;
         for (k, &c) in self.counts.iter().enumerate() {
-            let f = b.cdf(k as f64 + 1.0);
+            let f = b.cdf((k as f64 + 1.0).min(self.end));
             if c > 0.0 {
                 ll += c * (f - prev).max(1e-300).ln() - ln_gamma(c + 1.0);
             }

@@ -370,7 +370,8 @@ fn fit_acquisition(ledger: &Ledger, s: &mut FitSuite, progress: &mut impl FnMut(
     let Some(day0) = ledger.first_day.iter().copied().min() else {
         return;
     };
-    let periods = ledger.t.iter().fold(0.0f64, |m, &t| m.max(t)).ceil() as usize;
+    let end = ledger.t.iter().fold(0.0f64, |m, &t| m.max(t));
+    let periods = end.ceil() as usize;
     let mut counts = vec![0.0; periods.max(1)];
     let mut referred = 0usize;
     for i in 0..ledger.len() {
@@ -382,7 +383,7 @@ fn fit_acquisition(ledger: &Ledger, s: &mut FitSuite, progress: &mut impl FnMut(
         let k = (((ledger.first_day[i] - day0) as f64) / unit) as usize;
         counts[k.min(last)] += 1.0;
     }
-    let lik = match bass::Likelihood::new(&counts) {
+    let lik = match bass::Likelihood::observed_until(&counts, end) {
         Ok(l) => l,
         Err(e) => {
             s.notes.push(format!("acquisition: {e}"));
@@ -409,7 +410,7 @@ fn fit_acquisition(ledger: &Ledger, s: &mut FitSuite, progress: &mut impl FnMut(
     });
     match fit {
         Ok(mut f) => {
-            if let Some(note) = cohort_sample(&counts, &f) {
+            if let Some(note) = cohort_sample(&counts, end, &f) {
                 s.notes.push(note);
                 return;
             }
@@ -443,7 +444,7 @@ fn fit_acquisition(ledger: &Ledger, s: &mut FitSuite, progress: &mut impl FnMut(
 /// first purchases stop before the last quarter of the log and a flat arrival window explains
 /// their timing better (by AIC, both conditional on the number of arrivals) than the fitted
 /// Bass curve does. A note says why; `None` keeps Bass.
-fn cohort_sample(counts: &[f64], bass_fit: &Fitted) -> Option<String> {
+fn cohort_sample(counts: &[f64], end: f64, bass_fit: &Fitted) -> Option<String> {
     let active = counts.iter().rposition(|&c| c > 0.0).map_or(0, |k| k + 1);
     if active == 0 || active * 4 >= counts.len() * 3 {
         return None;
@@ -451,11 +452,11 @@ fn cohort_sample(counts: &[f64], bass_fit: &Fitted) -> Option<String> {
     let n: f64 = counts.iter().sum();
     let (p, q) = (bass_fit.params.get("p")?, bass_fit.params.get("q")?);
     let curve = bass::Bass::new(*p, *q, n).ok()?;
-    let total = curve.cdf(counts.len() as f64);
+    let total = curve.cdf(end);
     let mut ll_bass = 0.0;
     let mut prev = 0.0;
     for (k, &c) in counts.iter().enumerate() {
-        let f = curve.cdf(k as f64 + 1.0);
+        let f = curve.cdf((k as f64 + 1.0).min(end));
         if c > 0.0 {
             ll_bass += c * ((f - prev) / total).max(1e-300).ln();
         }

@@ -97,6 +97,48 @@ pub fn render(m: &ModelFile) -> String {
             }
         }
     }
+    if let Some(seg) = &m.segments {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "  segments by '{}':", seg.column);
+        for ((name, n), f) in seg
+            .fits
+            .names
+            .iter()
+            .zip(&seg.fits.customers)
+            .zip(seg.fits.models.values())
+        {
+            let params: Vec<String> = f
+                .params
+                .iter()
+                .map(|(k, v)| format!("{k} {}", num(*v)))
+                .collect();
+            let _ = writeln!(s, "  {name:<18} {n:>8} customers  {}", params.join("  "));
+        }
+    }
+    let tests = m
+        .tests
+        .iter()
+        .chain(m.segments.iter().filter_map(|g| g.fits.test.as_ref()));
+    for (k, t) in tests.enumerate() {
+        if k == 0 {
+            let _ = writeln!(s, "\n  likelihood-ratio tests:");
+        }
+        let _ = writeln!(
+            s,
+            "  {} {}: χ² {:.2}, df {}, p {}",
+            t.question,
+            if t.differs { "yes" } else { "no" },
+            t.statistic,
+            t.df,
+            num(t.p_value)
+        );
+    }
+    for (k, note) in m.notes.iter().enumerate() {
+        if k == 0 {
+            let _ = writeln!(s, "\n  notes:");
+        }
+        let _ = writeln!(s, "  - {note}");
+    }
     s
 }
 

@@ -26,7 +26,7 @@ impl Market {
             ..bass
         };
         let adopted = match network {
-            Network::Mixed => Vec::new(),
+            Network::Mixed | Network::Unbounded => Vec::new(),
             Network::SmallWorld { .. } => {
                 let mut v = vec![0u64; size.div_ceil(64) as usize];
                 for n in 0..initial {
@@ -61,6 +61,14 @@ impl Market {
 
     /// A referral from a customer at `node`: returns the node won, if any.
     pub fn refer(&mut self, node: u32, conversion: f64, rng: &mut TwinRng) -> Option<u32> {
+        if let Network::Unbounded = self.network {
+            if rng.random::<f64>() >= conversion {
+                return None;
+            }
+            let won = self.adopted_count;
+            self.adopted_count += 1;
+            return Some(won as u32);
+        }
         let m = self.size();
         if m == 0 || self.adopted_count >= m {
             return None;
@@ -68,7 +76,7 @@ impl Market {
         // `Some(node)`: the neighbour the referral reached; `None`: some prospect of a mixed
         // market, numbered once it converts.
         let target = match self.network {
-            Network::Mixed => {
+            Network::Mixed | Network::Unbounded => {
                 // A random member of the market, already a customer with probability A/M.
                 if rng.random::<f64>() < self.adopted_count as f64 / m as f64 {
                     return None;

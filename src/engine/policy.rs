@@ -162,6 +162,7 @@ impl Policy {
                 Kind::RetentionOffer {
                     dropout_multiplier, ..
                 } => e.dropout *= dropout_multiplier,
+                Kind::PurchaseRate { multiplier } => e.access *= multiplier,
                 Kind::MarketingPush { .. } => {}
             }
         }

@@ -135,7 +135,7 @@ impl<'s> Prepared<'s> {
     }
 }
 
-/// A newcomer (external or referred) who makes its first purchase on day `born`.
+/// A newcomer (external or referred) from day `born`, buying on arrival unless the behaviour says not.
 #[allow(clippy::too_many_arguments)]
 pub fn newcomer(
     prep: &Prepared,
@@ -171,11 +171,15 @@ pub fn newcomer(
         referred,
         seed,
     );
-    tw.flags |= FIRST;
     if referred {
         tw.flags |= REFERRED;
     }
-    tw.next = born as f32 + tw.rng.random::<f32>().min(0.999_999);
+    if ctx.b.newcomers_buy_on_arrival {
+        tw.flags |= FIRST;
+        tw.next = born as f32 + tw.rng.random::<f32>().min(0.999_999);
+    } else {
+        tw.next = next_event(&mut tw, ctx, born as f32);
+    }
     tw
 }
 

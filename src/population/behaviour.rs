@@ -18,6 +18,9 @@ pub enum Network {
         /// Rewiring probability.
         rewire: f64,
     },
+    /// No prospect pool: every converted referral is a new customer, however many there are
+    /// (the reference workload's independent referral trees).
+    Unbounded,
 }
 
 /// Bass diffusion of external acquisition among a pool of prospects.
@@ -69,6 +72,9 @@ pub struct Behaviour {
     pub network: Network,
     /// External acquisition.
     pub bass: Bass,
+    /// Newcomers arrive with their first purchase (BG/NBD dates a customer from it); when
+    /// false they arrive as customers who buy later.
+    pub newcomers_buy_on_arrival: bool,
     /// Price elasticity of purchase frequency ε: λ ← λ·(P′/P)^ε.
     pub elasticity: f64,
     /// Mean upsell (tier-up) probability per purchase.
@@ -136,6 +142,7 @@ impl Behaviour {
                 q: 0.05,
                 period_days: 30.0,
             },
+            newcomers_buy_on_arrival: true,
             elasticity: -1.0,
             upsell_mean: 0.03,
             upsell_uplift: 0.25,

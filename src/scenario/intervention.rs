@@ -51,6 +51,12 @@ pub enum Kind {
         /// Cost per targeted active twin per day.
         cost: f64,
     },
+    /// The purchase rate itself changes (a demand shock or campaign; the reference workload's
+    /// "price" lever, which moves λ and not the amounts).
+    PurchaseRate {
+        /// Multiplier of λ.
+        multiplier: f64,
+    },
     /// Marketing raises external acquisition.
     MarketingPush {
         /// Multiplier of the Bass innovation coefficient p_B.
@@ -228,6 +234,15 @@ pub const KINDS: &[(&str, &str, &[Param])] = &[
         ],
     ),
     (
+        "purchase_rate",
+        "the purchase rate λ changes, amounts unchanged (a demand shock; no price is involved)",
+        &[Param {
+            name: "multiplier",
+            required: true,
+            meaning: "multiplier of each twin's purchase rate, e.g. 0.9",
+        }],
+    ),
+    (
         "marketing_push",
         "marketing raises external acquisition (market-wide: `segment` does not apply)",
         &[
@@ -340,6 +355,7 @@ impl Intervention {
                 dropout_multiplier,
                 cost,
             } => format!("dropout ×{dropout_multiplier} at {cost} per customer-day"),
+            Kind::PurchaseRate { multiplier } => format!("purchase rate ×{multiplier}"),
             Kind::MarketingPush { p_multiplier, cost } => {
                 format!("external acquisition ×{p_multiplier} at {cost} per day")
             }

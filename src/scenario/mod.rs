@@ -752,13 +752,16 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
                 .unwrap_or(0.1);
             match t.str(r, "network") {
                 Some((n, _)) if n == "mixed" => b.network = Network::Mixed,
+                Some((n, _)) if n == "unbounded" => b.network = Network::Unbounded,
                 Some((n, _)) if n == "small_world" => {
                     b.network = Network::SmallWorld { degree, rewire }
                 }
                 Some((n, at)) => r.problem(
                     at,
                     &format!("{}.network", t.path()),
-                    format!("'{n}' is not a network: use \"mixed\" or \"small_world\""),
+                    format!(
+                        "'{n}' is not a network: use \"small_world\", \"mixed\" or \"unbounded\""
+                    ),
                 ),
                 None => b.network = Network::SmallWorld { degree, rewire },
             }
@@ -766,7 +769,13 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
     );
     section(
         "acquisition",
-        &["market_size", "p", "q", "period_days"],
+        &[
+            "market_size",
+            "p",
+            "q",
+            "period_days",
+            "newcomers_buy_on_arrival",
+        ],
         r,
         p,
         b,
@@ -782,6 +791,9 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
             }
             if let Some(v) = t.f64_where(r, "period_days", |v| v >= 1.0, "≥ 1") {
                 b.bass.period_days = v
+            }
+            if let Some(v) = t.bool(r, "newcomers_buy_on_arrival") {
+                b.newcomers_buy_on_arrival = v
             }
         },
     );
@@ -997,6 +1009,9 @@ fn parse_intervention(r: &mut Reader, mut t: TableReader) -> Option<Intervention
                 reward_cost,
             })
         }
+        "purchase_rate" => t
+            .req_f64(r, "multiplier", nonneg, "≥ 0")
+            .map(|multiplier| Kind::PurchaseRate { multiplier }),
         "retention_offer" => {
             let m = t.req_f64(r, "dropout_multiplier", nonneg, "≥ 0");
             let cost = t.f64_where(r, "cost", nonneg, "≥ 0").unwrap_or(0.0);

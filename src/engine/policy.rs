@@ -42,7 +42,13 @@ pub struct Policy {
     base: Effects,
     /// Channel index each intervention refers to.
     target: Vec<Option<usize>>,
+    /// Effects per (interval between breakpoints, segment mask), precomputed when there are
+    /// few interventions: looking them up spares every event a 350-byte copy and a loop.
+    table: Vec<Effects>,
 }
+
+/// Up to this many interventions, [`Policy::effects`] reads a precomputed table.
+const TABLED_INTERVENTIONS: usize = 4;
 
 impl Policy {
     /// Compiles `interventions` (possibly none: the baseline).
@@ -99,7 +105,7 @@ impl Policy {
         breakpoints.push(horizon as f32);
         breakpoints.sort_by(f32::total_cmp);
         breakpoints.dedup();
-        Policy {
+        let mut p = Policy {
             interventions: interventions.to_vec(),
             initial_channels: b.channels.len(),
             channels,
@@ -107,12 +113,44 @@ impl Policy {
             elasticity: b.elasticity,
             base,
             target,
+            table: Vec::new(),
+        };
+        let n = p.interventions.len();
+        if n <= TABLED_INTERVENTIONS {
+            // Effects are constant between breakpoints: one entry per interval and mask.
+            let starts: Vec<u32> = std::iter::once(0)
+                .chain(p.breakpoints.iter().map(|&b| b as u32))
+                .collect();
+            p.table = starts
+                .iter()
+                .flat_map(|&day| {
+                    let p = &p;
+                    (0..1u32 << (2 * n)).map(move |m| {
+                        let low = (1u32 << n) - 1;
+                        let mask = (m & low) | ((m >> n) & low) << 8;
+                        p.compute(day, mask as u16)
+                    })
+                })
+                .collect();
         }
+        p
     }
 
     /// Effects on `day` for a twin with segment mask `segments`.
     #[inline]
-    pub fn effects(&self, day: u32, segments: u16) -> Effects {
+    pub fn effects(&self, day: u32, segments: u16) -> std::borrow::Cow<'_, Effects> {
+        if self.table.is_empty() {
+            return std::borrow::Cow::Owned(self.compute(day, segments));
+        }
+        let n = self.interventions.len();
+        let interval = self.breakpoints.partition_point(|&b| b <= day as f32);
+        let low = (1u16 << n) - 1;
+        let m = (segments & low) as usize | (((segments >> 8) & low) as usize) << n;
+        std::borrow::Cow::Borrowed(&self.table[(interval << (2 * n)) | m])
+    }
+
+    /// Effects on `day` for a twin with segment mask `segments`, from the interventions.
+    fn compute(&self, day: u32, segments: u16) -> Effects {
         let mut e = self.base;
         for (i, iv) in self.interventions.iter().enumerate() {
             let on = iv.applies(

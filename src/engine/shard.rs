@@ -14,6 +14,27 @@ use crate::population::behaviour::{Behaviour, MAX_CHANNELS};
 /// depend on the number of threads.
 pub const SHARD_SIZE: usize = 16_384;
 
+/// How many due twins ahead of the current one to prefetch.
+const PREFETCH_AHEAD: usize = 6;
+
+/// Hints the CPU to bring a twin (both of the cache lines it may straddle) into cache.
+#[inline(always)]
+fn prefetch(tw: &Twin) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let p = (tw as *const Twin).cast::<i8>();
+        // SAFETY: prefetching is only a hint: it never faults, whatever the address, and
+        // both addresses lie within (or one line past the start of) a live `Twin`.
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(p);
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64));
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = tw;
+}
+
 /// Read-only facts every shard needs during a replication.
 pub struct Ctx<'a> {
     /// Behaviour with this replication's parameters.
@@ -86,7 +107,13 @@ impl Shard {
     /// Runs every event due on `day`.
     pub fn step(&mut self, ctx: &Ctx, day: u32) {
         let due = std::mem::take(&mut self.calendar[day as usize]);
-        for &i in &due {
+        for (k, &i) in due.iter().enumerate() {
+            // A twin due today was last touched days ago: its state is in main memory, and
+            // the load of it was most of the cost of an event (perf: 66% of `step`). Ask
+            // for the twin a few places ahead in today's list while this one runs.
+            if let Some(&ahead) = due.get(k + PREFETCH_AHEAD) {
+                prefetch(&self.twins[ahead as usize]);
+            }
             self.advance(ctx, i, day);
         }
     }

@@ -226,28 +226,24 @@ fn generate(a: GenerateArgs, status: &Status) -> Result<ExitCode> {
     spec.validate()?;
     status.stage("generating");
     let mut stats = None;
-    if a.contractual {
-        let sub = SubscriptionSpec {
-            customers: a.customers,
-            period_days: a.period_days,
-            weeks: a.weeks,
-            cohort_weeks: a.cohort_weeks,
-            start_day: spec.start_day,
-            alpha: a.churn_beta[0],
-            beta: a.churn_beta[1],
-            price: 10.0,
-            seed: a.seed,
-        };
-        write_atomic(&a.output, |w| {
-            stats = Some(write_subscription_log(&sub, w)?);
-            Ok(())
-        })?;
-    } else {
-        write_atomic(&a.output, |w| {
-            stats = Some(write_event_log(&spec, w)?);
-            Ok(())
-        })?;
-    }
+    let subscriptions = a.contractual.then(|| SubscriptionSpec {
+        customers: a.customers,
+        period_days: a.period_days,
+        weeks: a.weeks,
+        cohort_weeks: a.cohort_weeks,
+        start_day: spec.start_day,
+        alpha: a.churn_beta[0],
+        beta: a.churn_beta[1],
+        price: 10.0,
+        seed: a.seed,
+    });
+    write_atomic(&a.output, |w| {
+        stats = Some(match &subscriptions {
+            Some(sub) => write_subscription_log(sub, w)?,
+            None => write_event_log(&spec, w)?,
+        });
+        Ok(())
+    })?;
     if !status.quiet {
         let s = stats.unwrap_or_default();
         eprintln!(

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{csv_rows, json, twinsim};
+use common::{csv_rows, json, run_quiet, twinsim, within_3se};
 use serde_json::Value;
 
 /// Writes a generated log into `dir` and returns its path.
@@ -37,21 +37,6 @@ fn fit(log: &Path, args: &[&str]) -> Value {
         .assert()
         .success();
     json(&model)
-}
-
-/// Asserts each parameter of a fitted model lies within three standard errors of the truth.
-fn within_3se(f: &Value, truth: &[(&str, f64)], what: &str) {
-    assert_eq!(f["converged"], true, "{what}: {}", f["message"]);
-    for (name, want) in truth {
-        let est = f["params"][name].as_f64().unwrap();
-        let se = f["std_errors"][name].as_f64().unwrap();
-        assert!(se > 0.0 && se.is_finite(), "{what} {name}: se {se}");
-        assert!(
-            (est - want).abs() <= 3.0 * se,
-            "{what} {name}: estimate {est} (se {se}) vs true {want}: {:.1} standard errors",
-            (est - want) / se
-        );
-    }
 }
 
 /// The likelihood-ratio test whose question starts with `question`.
@@ -266,13 +251,7 @@ fn segments_are_fitted_apart_and_twins_carry_them() {
         path
     };
     let out = dir.path().join("out-vip");
-    twinsim()
-        .arg("run")
-        .arg(scenario("vip"))
-        .args(["-q", "--no-charts", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    run_quiet(&scenario("vip"), &out);
     let difference = json(&out.join("summary.json"))["primary"]["difference"]
         .as_f64()
         .unwrap();
@@ -474,13 +453,7 @@ fn a_log_without_optional_columns_fits_and_runs_on_stated_defaults() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    twinsim()
-        .arg("run")
-        .arg(&scenario)
-        .args(["-q", "--no-charts", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    run_quiet(&scenario, &out);
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     let defaults = summary
         .split("## Assumptions that are defaults")

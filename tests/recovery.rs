@@ -67,18 +67,7 @@ fn recover(case: &Case, seed: u64) -> serde_json::Value {
 }
 
 fn within_3se(m: &serde_json::Value, model: &str, truth: &[(&str, f64)], case: &str) {
-    let f = &m["models"][model];
-    assert_eq!(f["converged"], true, "{case} {model}: {}", f["message"]);
-    for (name, want) in truth {
-        let est = f["params"][name].as_f64().unwrap();
-        let se = f["std_errors"][name].as_f64().unwrap();
-        assert!(se > 0.0 && se.is_finite(), "{case} {model} {name}: se {se}");
-        assert!(
-            (est - want).abs() <= 3.0 * se,
-            "{case} {model} {name}: estimate {est} (se {se}) vs true {want}: {:.1} standard errors",
-            (est - want) / se
-        );
-    }
+    common::within_3se(&m["models"][model], truth, &format!("{case} {model}"));
 }
 
 #[test]

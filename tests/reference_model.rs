@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{metric_series, twinsim};
+use common::{metric_series, run_quiet};
 
 #[test]
 fn reference_totals_per_thousand_customers() {
@@ -13,13 +13,7 @@ fn reference_totals_per_thousand_customers() {
     let out = dir.path().join("ref");
     let scenario =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reference-model.toml");
-    twinsim()
-        .arg("run")
-        .arg(&scenario)
-        .args(["-q", "--no-charts", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    run_quiet(&scenario, &out);
     let metrics = out.join("metrics.csv");
     let per_thousand = |metric: &str| -> f64 {
         metric_series(&metrics, "scenario", 0, metric)

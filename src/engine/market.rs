@@ -61,22 +61,16 @@ impl Market {
 
     /// A referral from a customer at `node`: returns the node won, if any.
     pub fn refer(&mut self, node: u32, conversion: f64, rng: &mut TwinRng) -> Option<u32> {
-        if let Network::Unbounded = self.network {
-            if rng.random::<f64>() >= conversion {
-                return None;
-            }
-            let won = self.adopted_count;
-            self.adopted_count += 1;
-            return Some(won as u32);
-        }
         let m = self.size();
-        if m == 0 || self.adopted_count >= m {
+        let bounded = !matches!(self.network, Network::Unbounded);
+        if bounded && (m == 0 || self.adopted_count >= m) {
             return None;
         }
         // `Some(node)`: the neighbour the referral reached; `None`: some prospect of a mixed
         // market, numbered once it converts.
         let target = match self.network {
-            Network::Mixed | Network::Unbounded => {
+            Network::Unbounded => None,
+            Network::Mixed => {
                 // A random member of the market, already a customer with probability A/M.
                 if rng.random::<f64>() < self.adopted_count as f64 / m as f64 {
                     return None;
@@ -138,6 +132,9 @@ impl Market {
     /// A node that has not adopted: random tries, then a scan (only when nearly everyone has).
     fn free_node(&self, rng: &mut TwinRng) -> Option<u64> {
         let m = self.size();
+        if let Network::Unbounded = self.network {
+            return Some(self.adopted_count);
+        }
         if self.adopted.is_empty() {
             return Some(self.adopted_count.min(m.saturating_sub(1)));
         }

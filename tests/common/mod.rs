@@ -88,3 +88,30 @@ pub fn fit_cdnow(extra: &[&str], model: &std::path::Path) -> bool {
         .success();
     true
 }
+
+/// Asserts that a fitted model (a `models.<name>` entry of model.json) converged and that each
+/// named parameter lies within three standard errors of its true value.
+pub fn within_3se(f: &serde_json::Value, truth: &[(&str, f64)], what: &str) {
+    assert_eq!(f["converged"], true, "{what}: {}", f["message"]);
+    for (name, want) in truth {
+        let est = f["params"][name].as_f64().unwrap();
+        let se = f["std_errors"][name].as_f64().unwrap();
+        assert!(se > 0.0 && se.is_finite(), "{what} {name}: se {se}");
+        assert!(
+            (est - want).abs() <= 3.0 * se,
+            "{what} {name}: estimate {est} (se {se}) vs true {want}: {:.1} standard errors",
+            (est - want) / se
+        );
+    }
+}
+
+/// Runs `twinsim run SCENARIO -q --no-charts -o OUT`, which must succeed.
+pub fn run_quiet(scenario: &std::path::Path, out: &std::path::Path) {
+    twinsim()
+        .arg("run")
+        .arg(scenario)
+        .args(["-q", "--no-charts", "-o"])
+        .arg(out)
+        .assert()
+        .success();
+}

@@ -366,9 +366,11 @@ fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
     bar.finish_and_clear();
     let elapsed = start.elapsed().as_secs_f64();
     let seed = a.seed.unwrap_or(s.seed);
+    status.stage("writing metrics");
     let summary = twinsim::report::run::write_all(&dir, &s, &result, seed)?;
     status.stage("drawing charts and summary.md");
     twinsim::report::render_run(&dir, !a.no_charts)?;
+    status.stage("done");
     if !status.quiet {
         let p = &summary.primary;
         println!(

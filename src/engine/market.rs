@@ -8,6 +8,7 @@ use super::rng::TwinRng;
 use crate::population::behaviour::{Bass, Network};
 
 /// Prospects and who among them has adopted.
+#[derive(Clone)]
 pub struct Market {
     bass: Bass,
     network: Network,

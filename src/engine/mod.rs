@@ -10,23 +10,26 @@ pub mod rng;
 pub mod shard;
 pub mod spawn;
 pub mod twin;
+pub mod world;
 
-use rand_distr::Gamma;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::fit::purchase::PurchaseModel;
-use crate::metrics::{Series, idx};
+use crate::metrics::Series;
 use crate::population::behaviour::Behaviour;
 use crate::scenario::Scenario;
-use market::Market;
 use policy::Policy;
-use shard::{Ctx, SHARD_SIZE, Shard};
-use spawn::{Prepared, newcomer};
+use spawn::Prepared;
+use world::{World, context};
 
 /// Stream numbers above every twin id: the market's daily streams and parameter draws.
 const MARKET_STREAM: u64 = 1 << 48;
 const PARAMETER_STREAM: u64 = 1 << 47;
+
+/// Most initial twins for which both arms are held in memory at once (beyond, the scenario
+/// arm recomputes the history it shares with the baseline).
+const SIDE_BY_SIDE_TWINS: usize = 2_000_000;
 
 /// One arm's results over all replications.
 #[derive(Debug, Clone)]
@@ -40,12 +43,18 @@ pub struct ArmResult {
 }
 
 /// One replication of one arm.
-struct Replication {
-    series: Series,
-    events: u64,
-    twins: u64,
-    clv: Vec<f32>,
-    purchases: Vec<u16>,
+#[derive(Clone)]
+pub struct Replication {
+    /// Its metrics.
+    pub series: Series,
+    /// Purchases and dropouts it holds.
+    pub events: u64,
+    /// Twins, initial and newcomers.
+    pub twins: u64,
+    /// Per known customer: discounted revenue.
+    pub clv: Vec<f32>,
+    /// Per known customer: purchases.
+    pub purchases: Vec<u16>,
 }
 
 /// Both arms.
@@ -118,6 +127,10 @@ pub fn run(
     } else {
         1
     };
+    // Up to a few million twins, the scenario arm forks from the baseline's world and the two
+    // run side by side: each day ends with a synchronisation, and a core that waits for one
+    // arm's slowest shard can work on the other's. Beyond, one arm at a time halves the memory.
+    let side_by_side = prepared.initial() <= SIDE_BY_SIDE_TWINS;
     let mut rep = 0;
     while rep < reps {
         let upto = (rep + batch as u32).min(reps);
@@ -126,10 +139,8 @@ pub fn run(
                 .into_par_iter()
                 .map(|k| {
                     let b = replication_behaviour(s, seed, k);
-                    [
-                        simulate(s, &prepared, &b, &baseline_policy, seed, k),
-                        simulate(s, &prepared, &b, &scenario_policy, seed, k),
-                    ]
+                    let arms = [&baseline_policy, &scenario_policy];
+                    replicate(s, &prepared, &b, arms, (seed, k), side_by_side)
                 })
                 .collect()
         });
@@ -202,106 +213,79 @@ fn replication_behaviour(s: &Scenario, seed: u64, rep: u32) -> Behaviour {
     b
 }
 
-fn simulate(
+/// Both arms of replication `rep`: the baseline from day 0, and the scenario from the
+/// baseline's world on the day its first intervention switches on (before, the two are the
+/// same world: same twins, same random numbers).
+fn replicate(
     s: &Scenario,
     prep: &Prepared,
     b: &Behaviour,
-    policy: &Policy,
-    seed: u64,
-    rep: u32,
-) -> Replication {
-    let horizon = s.horizon_days;
-    let ctx = Ctx {
-        b,
-        policy,
-        horizon,
-        pareto: matches!(b.purchase, PurchaseModel::ParetoNbd(_)),
-        discount_per_day: (1.0 + s.discount_rate).ln() / 365.0,
-        spend_unit: Gamma::new(b.spend.p, 1.0).expect("validated spend shape"),
+    [baseline, scenario]: [&Policy; 2],
+    (seed, rep): (u64, u32),
+    side_by_side: bool,
+) -> [Replication; 2] {
+    let (base, scen) = (context(s, b, baseline), context(s, b, scenario));
+    let fork = scenario.first_switch();
+    let history = || {
+        let mut w = World::spawn(prep, &base, seed, rep);
+        w.run_until(prep, &base, fork);
+        w
     };
-    let n0 = prep.initial();
-    let n_shards = n0.div_ceil(SHARD_SIZE).max(1);
-    let mut shards: Vec<Shard> = (0..n_shards)
-        .into_par_iter()
-        .map(|k| {
-            let mut sh = Shard::new(horizon);
-            for id in k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(n0) {
-                sh.push(prep.initial_twin(&ctx, seed, rep, id as u32), &ctx);
-            }
-            sh
-        })
-        .collect();
-    let mut market = Market::new(b.bass, b.network, n0 as u64);
-    let mut next_id = n0 as u64;
-    let mut market_series = Series::new(horizon as usize);
-    let mut external = Vec::new();
-    for day in 0..horizon {
-        shards.par_iter_mut().for_each(|sh| sh.step(&ctx, day));
-        // Synchronisation: referrals in shard order, then external adopters.
-        let mut mr = rng::stream(seed, rep as u64, MARKET_STREAM + day as u64);
-        let mut won: Vec<(u32, bool)> = Vec::new();
-        for sh in &mut shards {
-            for r in sh.referrals.drain(..) {
-                if let Some(node) = market.refer(r.node, b.referral_conversion, &mut mr) {
-                    won.push((node, true));
-                    market_series.days[day as usize][idx::INTERVENTION_COST] += r.reward;
-                }
-            }
-        }
-        let (push, cost) = policy.marketing(day);
-        market_series.days[day as usize][idx::INTERVENTION_COST] += cost;
-        market.external(push, &mut mr, &mut external);
-        won.extend(external.iter().map(|&n| (n, false)));
-        let born = day + 1;
-        if born >= horizon {
-            continue;
-        }
-        for (node, referred) in won {
-            let id = next_id;
-            next_id += 1;
-            let k = (id as usize) / SHARD_SIZE;
-            while shards.len() <= k {
-                shards.push(Shard::new(horizon));
-            }
-            let twin = newcomer(prep, &ctx, seed, rep, id as u32, node, born, referred);
-            let d = &mut shards[k].series.days[born as usize];
-            d[if referred {
-                idx::NEW_REFERRED
-            } else {
-                idx::NEW_EXTERNAL
-            }] += 1.0;
-            shards[k].push(twin, &ctx);
-        }
+    let rest = |mut w: World, ctx| {
+        w.run_until(prep, ctx, s.horizon_days);
+        w.finish(s, prep, ctx)
+    };
+    let mut w = history();
+    if fork >= s.horizon_days {
+        let r = rest(w, &base);
+        return [r.clone(), r];
     }
-    shards.par_iter_mut().for_each(|sh| sh.finish(&ctx));
-    let mut total = market_series;
-    let mut events = 0;
-    // CLV bins of half a mean purchase: fine enough to show the shape, the same for both arms.
-    let mean = s.behaviour.spend.mean_spend();
-    let width = if mean.is_finite() { 0.5 * mean } else { 10.0 };
-    total.clv_bin_width = width;
-    let (mut clv, mut purchases) = (vec![0.0f32; prep.known()], vec![0u16; prep.known()]);
-    for sh in &shards {
-        total.add(&sh.series);
-        for tw in &sh.twins {
-            let bin = ((tw.clv as f64 / width) as usize).min(crate::metrics::CLV_BINS - 1);
-            total.clv_bins[bin] += 1.0;
-            if tw.flags & twin::KNOWN != 0 {
-                clv[tw.id as usize] = tw.clv;
-                purchases[tw.id as usize] = tw.purchases;
-            }
-        }
+    if side_by_side {
+        let mut v = w.clone();
+        v.fork(&base, &scen);
+        let (x, y) = rayon::join(|| rest(w, &base), || rest(v, &scen));
+        [x, y]
+    } else {
+        let x = rest(w, &base);
+        w = history();
+        w.fork(&base, &scen);
+        [x, rest(w, &scen)]
     }
-    total.margin_rate = b.margin;
-    total.finish();
-    for d in &total.days {
-        events += (d[idx::PURCHASES] + d[idx::CHURNED]) as u64;
-    }
-    Replication {
-        series: total,
-        events,
-        twins: next_id,
-        clv,
-        purchases,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scenario arm forked from the baseline's world and the scenario arm recomputed from
+    /// day 0 (what runs too large to hold both arms do) are the same world.
+    #[test]
+    fn forked_and_recomputed_arms_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            "name = \"fork\"\nhorizon_days = 120\nreplications = 1\nseed = 7\n\
+             [population]\ncustomers = 3000\n[population.bgnbd]\nr = 0.5\nalpha = 4.0\na = 0.8\nb = 2.5\n\
+             [population.channels]\nnames = [\"web\", \"store\"]\n\
+             [population.acquisition]\nmarket_size = 6000\np = 0.01\nq = 0.2\n\
+             [[intervention]]\nkind = \"price_change\"\npercent = -20\nchannel = \"web\"\nstart_day = 40\n\
+             [[intervention]]\nkind = \"new_channel\"\nname = \"app\"\nattractiveness = 2\nstart_day = 70\n",
+        )
+        .unwrap();
+        let s = crate::scenario::load(&path).unwrap();
+        let prep = Prepared::new(&s);
+        let b = s.behaviour.clone();
+        let base = Policy::new(&b, &[], s.horizon_days);
+        let scen = Policy::new(&b, &s.interventions, s.horizon_days);
+        let [b1, s1] = replicate(&s, &prep, &b, [&base, &scen], (7, 0), true);
+        let [b2, s2] = replicate(&s, &prep, &b, [&base, &scen], (7, 0), false);
+        assert_eq!(b1.series.days, b2.series.days);
+        assert_eq!(s1.series.days, s2.series.days);
+        assert_ne!(
+            b1.series.days, s1.series.days,
+            "the interventions change something"
+        );
+        assert_eq!(b1.series.days[..40], s1.series.days[..40]);
     }
 }

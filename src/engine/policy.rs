@@ -239,6 +239,19 @@ impl Policy {
         (w, total, base)
     }
 
+    /// The first day on which some intervention acts (the horizon when none does): before
+    /// it, this policy's world is the baseline's.
+    pub fn first_switch(&self) -> u32 {
+        self.breakpoints.first().map_or(u32::MAX, |&d| d as u32)
+    }
+
+    /// Whether some intervention charges per targeted customer and day (a retention offer).
+    pub fn charges_per_customer(&self) -> bool {
+        self.interventions
+            .iter()
+            .any(|iv| matches!(iv.kind, Kind::RetentionOffer { .. }))
+    }
+
     /// Cost per day of interventions that charge per targeted customer (retention offers), for
     /// a twin with `segments` on `day`.
     pub fn daily_cost(&self, day: u32, segments: u16) -> f64 {

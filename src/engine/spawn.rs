@@ -6,13 +6,45 @@ use rand::RngExt;
 use super::rng;
 use super::shard::{Ctx, next_event};
 use super::twin::{ALIVE, FIRST, KNOWN, REFERRED, Twin, quantise};
+use crate::population::behaviour::Behaviour;
 use crate::population::behaviour::MAX_CHANNELS;
 use crate::population::load::Person;
 use crate::population::person::{
-    Latent, beta, gamma, sample_posterior, sample_prior, sample_spend_rate,
+    Latent, Prior, Propensity, gamma, sample_posterior, sample_spend_rate, spend_rate_prior,
 };
 use crate::scenario::segment::Attributes;
 use crate::scenario::{Scenario, Source};
+
+/// The distributions every newcomer and synthetic customer draws from, set up once per
+/// replication (their parameters change between replications with parameter uncertainty).
+pub struct Priors {
+    purchase: Prior,
+    referred: Option<Prior>,
+    spend: Option<rand_distr::Gamma<f64>>,
+    refer: Propensity,
+    upsell: Propensity,
+    cross: Propensity,
+}
+
+impl Priors {
+    /// Samplers for the priors of `b`.
+    pub fn new(b: &Behaviour) -> Priors {
+        Priors {
+            purchase: Prior::new(&b.purchase),
+            referred: b.referred_purchase.as_ref().map(Prior::new),
+            spend: spend_rate_prior(&b.spend),
+            refer: Propensity::new(b.referral_mean, b.referral_concentration),
+            upsell: Propensity::new(b.upsell_mean, b.sell_concentration),
+            cross: Propensity::new(b.cross_sell_mean, b.cross_sell_concentration),
+        }
+    }
+
+    fn spend_rate(&self, r: &mut rng::TwinRng) -> f64 {
+        self.spend
+            .as_ref()
+            .map_or(0.0, |d| rand_distr::Distribution::sample(d, r))
+    }
+}
 
 /// What spawning needs from the population, computed once per run.
 pub struct Prepared<'s> {
@@ -22,6 +54,9 @@ pub struct Prepared<'s> {
     decile: Vec<u8>,
     inline: usize,
     segment_names: Vec<String>,
+    /// Channels of the scenario arm (new ones included): every twin gets a weight for each, so
+    /// that both arms can start from the same twins.
+    channels: usize,
 }
 
 impl<'s> Prepared<'s> {
@@ -63,8 +98,12 @@ impl<'s> Prepared<'s> {
         for (rank, &i) in order.iter().enumerate() {
             decile[i] = (1 + rank * 10 / persons.len().max(1)) as u8;
         }
+        let channels = super::policy::Policy::new(&s.behaviour, &s.interventions, s.horizon_days)
+            .channels
+            .len();
         Prepared {
             s,
+            channels,
             persons,
             p_alive,
             decile,
@@ -116,14 +155,14 @@ impl<'s> Prepared<'s> {
                 )
             }
             None => (
-                Some(sample_prior(&b.purchase, &mut r)),
-                sample_spend_rate(&b.spend, 0, f64::NAN, &mut r),
+                Some(ctx.priors.purchase.sample(&mut r)),
+                ctx.priors.spend_rate(&mut r),
                 [0; MAX_CHANNELS],
                 (1.0, 0.0, 0.0, "existing", ""),
             ),
         };
         let mut tw = build(
-            self.s, ctx, r, latent, nu, &counts, id, id, 0, 0, attrs, false, seed,
+            self, ctx, r, latent, nu, &counts, id, id, 0, 0, attrs, false, seed,
         );
         if self.persons.get(id as usize).is_some() {
             tw.flags |= KNOWN;
@@ -148,16 +187,16 @@ pub fn newcomer(
     referred: bool,
 ) -> Twin {
     let mut r = rng::stream(seed, rep as u64, id as u64);
-    let prior = match (&ctx.b.referred_purchase, referred) {
+    let prior = match (&ctx.priors.referred, referred) {
         (Some(m), true) => m,
-        _ => &ctx.b.purchase,
+        _ => &ctx.priors.purchase,
     };
-    let latent = sample_prior(prior, &mut r);
-    let nu = sample_spend_rate(&ctx.b.spend, 0, f64::NAN, &mut r);
+    let latent = prior.sample(&mut r);
+    let nu = ctx.priors.spend_rate(&mut r);
     let months = crate::metrics::months(ctx.horizon as usize);
     let cohort = (1 + born as usize / 30).min(months) as u8;
     let mut tw = build(
-        prep.s,
+        prep,
         ctx,
         r,
         Some(latent),
@@ -185,7 +224,7 @@ pub fn newcomer(
 
 #[allow(clippy::too_many_arguments)]
 fn build(
-    s: &Scenario,
+    prep: &Prepared,
     ctx: &Ctx,
     mut r: rng::TwinRng,
     latent: Option<Latent>,
@@ -205,29 +244,25 @@ fn build(
     // scenario opens starts at the twin's average weight (attractiveness scales it later).
     let mut w = [0.0; MAX_CHANNELS];
     let mut total = 0.0;
-    for c in 0..c0 {
-        w[c] = gamma(b.channel_alpha[c] + counts[c] as f64, 1.0, &mut r);
-        total += w[c];
+    if c0 == 1 {
+        // A Dirichlet of one component is 1: no draw.
+        (w[0], total) = (1.0, 1.0);
+    } else {
+        for c in 0..c0 {
+            w[c] = gamma(b.channel_alpha[c] + counts[c] as f64, 1.0, &mut r);
+            total += w[c];
+        }
     }
-    let n = ctx.policy.channels.len().max(c0);
+    let n = prep.channels.max(c0);
     for v in w.iter_mut().take(c0) {
         *v /= total.max(f64::MIN_POSITIVE);
     }
     for v in w.iter_mut().take(n).skip(c0) {
         *v = 1.0 / c0 as f64;
     }
-    let beta_mean = |m: f64, conc: f64, r: &mut rng::TwinRng| {
-        if m <= 0.0 {
-            0.0
-        } else if m >= 1.0 {
-            1.0
-        } else {
-            beta(m * conc, (1.0 - m) * conc, r)
-        }
-    };
-    let refer = beta_mean(b.referral_mean, b.referral_concentration, &mut r);
-    let upsell = beta_mean(b.upsell_mean, b.sell_concentration, &mut r);
-    let cross = beta_mean(b.cross_sell_mean, b.cross_sell_concentration, &mut r);
+    let refer = ctx.priors.refer.sample(&mut r);
+    let upsell = ctx.priors.upsell.sample(&mut r);
+    let cross = ctx.priors.cross.sample(&mut r);
     let preferred = (0..c0).max_by(|&i, &j| w[i].total_cmp(&w[j])).unwrap_or(0);
     let attrs = Attributes {
         channel: &b.channels[preferred],
@@ -240,7 +275,7 @@ fn build(
         random: rng::fixed_uniform(seed, id as u64),
     };
     let mut segments = 0u16;
-    for (i, iv) in s.interventions.iter().enumerate().take(8) {
+    for (i, iv) in prep.s.interventions.iter().enumerate().take(8) {
         if iv.segment.matches(&attrs) {
             segments |= 1 << i;
         }

@@ -45,23 +45,90 @@ pub fn sample_posterior<R: Rng + ?Sized>(
     })
 }
 
-/// Draws a newcomer's traits from the priors.
-pub fn sample_prior<R: Rng + ?Sized>(m: &PurchaseModel, rng: &mut R) -> Latent {
-    match *m {
-        PurchaseModel::BgNbd(BgNbd { r, alpha, a, b }) => Latent {
-            lambda: gamma(r, alpha, rng),
-            dropout: beta(a, b, rng),
-        },
-        PurchaseModel::ParetoNbd(ParetoNbd {
-            r,
-            alpha,
-            s,
-            beta: bt,
-        }) => Latent {
-            lambda: gamma(r, alpha, rng),
-            dropout: gamma(s, bt, rng),
-        },
+/// The priors of a purchase model as ready-made samplers: newcomers and synthetic customers
+/// draw from the same distributions millions of times, so they are set up once.
+#[derive(Debug, Clone)]
+pub struct Prior {
+    lambda: Option<Gamma<f64>>,
+    dropout: Dropout,
+}
+
+/// The dropout prior: a Beta probability (BG/NBD) or a Gamma rate (Pareto/NBD).
+#[derive(Debug, Clone)]
+enum Dropout {
+    Probability(Option<Beta<f64>>),
+    Rate(Option<Gamma<f64>>),
+}
+
+impl Prior {
+    /// Samplers for the priors of `m`.
+    pub fn new(m: &PurchaseModel) -> Prior {
+        let gamma = |shape: f64, rate: f64| Gamma::new(shape, 1.0 / rate).ok();
+        match *m {
+            PurchaseModel::BgNbd(BgNbd { r, alpha, a, b }) => Prior {
+                lambda: gamma(r, alpha),
+                dropout: Dropout::Probability(Beta::new(a, b).ok()),
+            },
+            PurchaseModel::ParetoNbd(ParetoNbd {
+                r,
+                alpha,
+                s,
+                beta: bt,
+            }) => Prior {
+                lambda: gamma(r, alpha),
+                dropout: Dropout::Rate(gamma(s, bt)),
+            },
+        }
     }
+
+    /// Draws a newcomer's traits.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Latent {
+        let lambda = self.lambda.as_ref().map_or(0.0, |d| d.sample(rng));
+        let dropout = match &self.dropout {
+            Dropout::Probability(d) => d.as_ref().map_or(0.0, |d| d.sample(rng)),
+            Dropout::Rate(d) => d.as_ref().map_or(0.0, |d| d.sample(rng)),
+        };
+        Latent { lambda, dropout }
+    }
+}
+
+/// A per-twin probability (referral, upsell, cross-sell): Beta with a given mean and
+/// concentration across twins; an infinite concentration means everyone has the mean.
+#[derive(Debug, Clone)]
+pub enum Propensity {
+    /// The same for every twin.
+    Fixed(f64),
+    /// Beta across twins.
+    Beta(Beta<f64>),
+}
+
+impl Propensity {
+    /// The distribution of mean `mean` and concentration a + b = `concentration`.
+    pub fn new(mean: f64, concentration: f64) -> Propensity {
+        if mean <= 0.0 {
+            Propensity::Fixed(0.0)
+        } else if mean >= 1.0 {
+            Propensity::Fixed(1.0)
+        } else if concentration.is_infinite() {
+            Propensity::Fixed(mean)
+        } else {
+            Beta::new(mean * concentration, (1.0 - mean) * concentration)
+                .map_or(Propensity::Fixed(mean), Propensity::Beta)
+        }
+    }
+
+    /// One twin's probability (draws nothing when fixed).
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Propensity::Fixed(p) => *p,
+            Propensity::Beta(d) => d.sample(rng),
+        }
+    }
+}
+
+/// The Gamma-Gamma prior of the spend rate ν, ready to sample.
+pub fn spend_rate_prior(g: &GammaGamma) -> Option<Gamma<f64>> {
+    Gamma::new(g.q, 1.0 / g.v).ok()
 }
 
 /// Spend rate ν of a twin: the Gamma-Gamma posterior Gamma(q + p·n, γ + n·m̄) given `n`

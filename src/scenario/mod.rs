@@ -733,7 +733,12 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
                 b.defaults_used
                     .push("referral probability 0.02 per good purchase".into())
             }
-            if let Some(v) = t.f64_where(r, "concentration", positive, "positive") {
+            if let Some(v) = t.f64_where(
+                r,
+                "concentration",
+                |v| v > 0.0,
+                "positive (inf: the same for every twin)",
+            ) {
                 b.referral_concentration = v
             }
             if let Some(v) = t.f64_where(r, "conversion", prob, "a probability") {
@@ -834,7 +839,12 @@ fn overrides(r: &mut Reader, p: &mut TableReader, b: &mut Behaviour) {
             if let Some(v) = t.f64_where(r, "cross_sell_amount", nonneg, "≥ 0") {
                 b.cross_sell_amount = v
             }
-            if let Some(v) = t.f64_where(r, "concentration", positive, "positive") {
+            if let Some(v) = t.f64_where(
+                r,
+                "concentration",
+                |v| v > 0.0,
+                "positive (inf: the same for every twin)",
+            ) {
                 b.sell_concentration = v
             }
         },

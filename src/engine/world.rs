@@ -1,0 +1,181 @@
+//! One arm of one replication: the shards, the market and the newcomers so far, advanced day
+//! by day. Both arms share their history until the scenario's first intervention switches on
+//! (common random numbers make it the same history), so a world can be forked there.
+
+use rand_distr::Gamma;
+use rayon::prelude::*;
+
+use super::market::Market;
+use super::policy::Policy;
+use super::shard::{Ctx, SHARD_SIZE, Shard};
+use super::spawn::{Prepared, Priors, newcomer};
+use super::twin;
+use super::{MARKET_STREAM, Replication, rng};
+use crate::fit::purchase::PurchaseModel;
+use crate::metrics::{Series, idx};
+use crate::population::behaviour::Behaviour;
+use crate::scenario::Scenario;
+
+/// The read-only context of one arm in one replication.
+pub fn context<'a>(s: &Scenario, b: &'a Behaviour, policy: &'a Policy) -> Ctx<'a> {
+    let delta = (1.0 + s.discount_rate).ln() / 365.0;
+    Ctx {
+        b,
+        policy,
+        horizon: s.horizon_days,
+        pareto: matches!(b.purchase, PurchaseModel::ParetoNbd(_)),
+        discount_per_day: delta,
+        discount_at_day: (0..s.horizon_days)
+            .map(|d| (-delta * d as f64).exp())
+            .collect(),
+        spend_unit: Gamma::new(b.spend.p, 1.0).expect("validated spend shape"),
+        priors: Priors::new(b),
+    }
+}
+
+/// A world in the middle of a replication.
+#[derive(Clone)]
+pub struct World {
+    shards: Vec<Shard>,
+    market: Market,
+    next_id: u64,
+    /// Referral rewards and marketing costs, which belong to no shard.
+    market_series: Series,
+    /// The next day to simulate.
+    day: u32,
+    seed: u64,
+    rep: u32,
+    /// Newcomers won on the current day: (node, referred).
+    won: Vec<(u32, bool)>,
+    external: Vec<u32>,
+}
+
+impl World {
+    /// The initial twins of replication `rep`, before day 0.
+    pub fn spawn(prep: &Prepared, ctx: &Ctx, seed: u64, rep: u32) -> World {
+        let n0 = prep.initial();
+        let n_shards = n0.div_ceil(SHARD_SIZE).max(1);
+        let shards: Vec<Shard> = (0..n_shards)
+            .into_par_iter()
+            .map(|k| {
+                let mut sh = Shard::new(ctx.horizon);
+                for id in k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(n0) {
+                    sh.push(prep.initial_twin(ctx, seed, rep, id as u32), ctx);
+                }
+                sh
+            })
+            .collect();
+        World {
+            shards,
+            market: Market::new(ctx.b.bass, ctx.b.network, n0 as u64),
+            next_id: n0 as u64,
+            market_series: Series::new(ctx.horizon as usize),
+            day: 0,
+            seed,
+            rep,
+            won: Vec::new(),
+            external: Vec::new(),
+        }
+    }
+
+    /// Simulates the days from the current one up to (not including) `end`.
+    pub fn run_until(&mut self, prep: &Prepared, ctx: &Ctx, end: u32) {
+        while self.day < end.min(ctx.horizon) {
+            let day = self.day;
+            self.shards.par_iter_mut().for_each(|sh| sh.step(ctx, day));
+            self.synchronise(prep, ctx, day);
+            self.day += 1;
+        }
+    }
+
+    /// The end of a day: referrals in shard order, then external adopters; the newcomers they
+    /// bring are born the next day.
+    fn synchronise(&mut self, prep: &Prepared, ctx: &Ctx, day: u32) {
+        let (seed, rep) = (self.seed, self.rep);
+        let mut mr = rng::stream(seed, rep as u64, MARKET_STREAM + day as u64);
+        self.won.clear();
+        for sh in &mut self.shards {
+            for r in sh.referrals.drain(..) {
+                if let Some(node) = self
+                    .market
+                    .refer(r.node, ctx.b.referral_conversion, &mut mr)
+                {
+                    self.won.push((node, true));
+                    self.market_series.days[day as usize][idx::INTERVENTION_COST] += r.reward;
+                }
+            }
+        }
+        let (push, cost) = ctx.policy.marketing(day);
+        self.market_series.days[day as usize][idx::INTERVENTION_COST] += cost;
+        self.market.external(push, &mut mr, &mut self.external);
+        self.won.extend(self.external.iter().map(|&n| (n, false)));
+        let born = day + 1;
+        if born >= ctx.horizon {
+            return;
+        }
+        for &(node, referred) in &self.won {
+            let id = self.next_id;
+            self.next_id += 1;
+            let k = (id as usize) / SHARD_SIZE;
+            while self.shards.len() <= k {
+                self.shards.push(Shard::new(ctx.horizon));
+            }
+            let twin = newcomer(prep, ctx, seed, rep, id as u32, node, born, referred);
+            let d = &mut self.shards[k].series.days[born as usize];
+            d[if referred {
+                idx::NEW_REFERRED
+            } else {
+                idx::NEW_EXTERNAL
+            }] += 1.0;
+            self.shards[k].push(twin, ctx);
+        }
+    }
+
+    /// Moves this world, simulated so far under `from` (the baseline: no intervention, so
+    /// constant effects), under `to` from today on. A twin's pending wait was drawn as an
+    /// exponential amount of hazard; what is left of it at today's start is the baseline rate
+    /// times the time still to go, and `to` spends that remainder at its own rates: exactly
+    /// the event time `to` would have given the same draw, with no extra random number.
+    pub fn fork(&mut self, from: &Ctx, to: &Ctx) {
+        let day = self.day;
+        self.shards
+            .par_iter_mut()
+            .for_each(|sh| sh.fork(from, to, day));
+    }
+
+    /// Closes the books at the horizon and adds up the shards in order.
+    pub fn finish(mut self, s: &Scenario, prep: &Prepared, ctx: &Ctx) -> Replication {
+        self.shards.par_iter_mut().for_each(|sh| sh.finish(ctx));
+        let mut total = self.market_series;
+        // CLV bins of half a mean purchase: fine enough to show the shape, the same for both arms.
+        let mean = s.behaviour.spend.mean_spend();
+        let width = if mean.is_finite() { 0.5 * mean } else { 10.0 };
+        total.clv_bin_width = width;
+        let (mut clv, mut purchases) = (vec![0.0f32; prep.known()], vec![0u16; prep.known()]);
+        for sh in &self.shards {
+            total.add(&sh.series);
+            for tw in &sh.twins {
+                let bin = ((tw.clv as f64 / width) as usize).min(crate::metrics::CLV_BINS - 1);
+                total.clv_bins[bin] += 1.0;
+                if tw.flags & twin::KNOWN != 0 {
+                    clv[tw.id as usize] = tw.clv;
+                    purchases[tw.id as usize] = tw.purchases;
+                }
+            }
+        }
+        total.margin_rate = ctx.b.margin;
+        total.finish();
+        let events = total
+            .days
+            .iter()
+            .map(|d| (d[idx::PURCHASES] + d[idx::CHURNED]) as u64)
+            .sum();
+        Replication {
+            series: total,
+            events,
+            twins: self.next_id,
+            clv,
+            purchases,
+        }
+    }
+}

@@ -4,6 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use twinsim::engine::cluster::{Cluster, Solo};
+
 use crate::cli::{
     BadRowArg, CheckArgs, Cli, Command, DemoArgs, FitArgs, GenerateArgs, ModelArg, RunArgs,
     SameDayArg, UnitArg,
@@ -354,16 +356,39 @@ fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
         .output
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from("outputs").join(&s.slug));
+    #[cfg(feature = "mpi")]
+    let mpi = twinsim::engine::cluster::Mpi::from_launcher()?;
+    #[cfg(feature = "mpi")]
+    let cluster: &dyn Cluster = match &mpi {
+        Some(m) => m,
+        None => &Solo,
+    };
+    #[cfg(not(feature = "mpi"))]
+    let cluster: &dyn Cluster = &Solo;
+    // Under MPI every process runs its part; the first writes the outputs and talks.
+    let other_rank = Status {
+        quiet: true,
+        verbose: false,
+        start: status.start,
+    };
+    let status = if cluster.rank() == 0 {
+        status
+    } else {
+        &other_rank
+    };
     let start = Instant::now();
     let bar = status.bar(
         u64::from(opts.replications.unwrap_or(s.replications)),
         "replications",
     );
-    let result = twinsim::engine::run(&s, &opts, |done, total| {
+    let result = twinsim::engine::run_on(&s, &opts, cluster, |done, total| {
         bar.set_position(u64::from(done));
         status.stage(&format!("replication {done}/{total}"))
     })?;
     bar.finish_and_clear();
+    if cluster.rank() != 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
     let elapsed = start.elapsed().as_secs_f64();
     let seed = a.seed.unwrap_or(s.seed);
     status.stage("writing metrics");

@@ -4,6 +4,7 @@
 //! Each day every shard advances in parallel through the events due that day; then, serially
 //! and in shard order, referrals are resolved and newcomers placed (the synchronisation point).
 
+pub mod cluster;
 pub mod market;
 pub mod policy;
 pub mod rng;
@@ -19,6 +20,7 @@ use crate::fit::purchase::PurchaseModel;
 use crate::metrics::Series;
 use crate::population::behaviour::Behaviour;
 use crate::scenario::Scenario;
+use cluster::Cluster;
 use policy::Policy;
 use spawn::Prepared;
 use world::{World, context};
@@ -87,10 +89,17 @@ pub struct RunOptions {
     pub threads: Option<usize>,
 }
 
-/// Runs a scenario; `progress(replication)` is called after each replication.
-pub fn run(
+/// Runs a scenario in this process; `progress(replication)` is called after each replication.
+pub fn run(s: &Scenario, opts: &RunOptions, progress: impl FnMut(u32, u32)) -> Result<RunResult> {
+    run_on(s, opts, &cluster::Solo, progress)
+}
+
+/// Runs a scenario split over the processes of `cluster` (every process calls it and gets the
+/// same result, the single-process result bit for bit).
+pub fn run_on(
     s: &Scenario,
     opts: &RunOptions,
+    cluster: &dyn Cluster,
     mut progress: impl FnMut(u32, u32),
 ) -> Result<RunResult> {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -122,7 +131,10 @@ pub fn run(
     // Few twins per replication: run replications side by side; many: one at a time, with the
     // shards of each in parallel. Either way every replication is computed alone and added in
     // order, so the results are the same.
-    let batch = if prepared.initial() < 50_000 {
+    // Across processes, every exchange is a collective call that all must make in the same
+    // order: one replication and one arm at a time.
+    let alone = cluster.size() == 1;
+    let batch = if alone && prepared.initial() < 50_000 {
         pool.current_num_threads().max(1) * 2
     } else {
         1
@@ -130,7 +142,7 @@ pub fn run(
     // Up to a few million twins, the scenario arm forks from the baseline's world and the two
     // run side by side: each day ends with a synchronisation, and a core that waits for one
     // arm's slowest shard can work on the other's. Beyond, one arm at a time halves the memory.
-    let side_by_side = prepared.initial() <= SIDE_BY_SIDE_TWINS;
+    let side_by_side = alone && prepared.initial() <= SIDE_BY_SIDE_TWINS;
     let mut rep = 0;
     while rep < reps {
         let upto = (rep + batch as u32).min(reps);
@@ -140,7 +152,7 @@ pub fn run(
                 .map(|k| {
                     let b = replication_behaviour(s, seed, k);
                     let arms = [&baseline_policy, &scenario_policy];
-                    replicate(s, &prepared, &b, arms, (seed, k), side_by_side)
+                    replicate(s, &prepared, &b, arms, (seed, k), side_by_side, cluster)
                 })
                 .collect()
         });
@@ -223,17 +235,18 @@ fn replicate(
     [baseline, scenario]: [&Policy; 2],
     (seed, rep): (u64, u32),
     side_by_side: bool,
+    cluster: &dyn Cluster,
 ) -> [Replication; 2] {
     let (base, scen) = (context(s, b, baseline), context(s, b, scenario));
     let fork = scenario.first_switch();
     let history = || {
-        let mut w = World::spawn(prep, &base, seed, rep);
-        w.run_until(prep, &base, fork);
+        let mut w = World::spawn(prep, &base, seed, rep, cluster);
+        w.run_until(prep, &base, fork, cluster);
         w
     };
     let rest = |mut w: World, ctx| {
-        w.run_until(prep, ctx, s.horizon_days);
-        w.finish(s, prep, ctx)
+        w.run_until(prep, ctx, s.horizon_days, cluster);
+        w.finish(s, prep, ctx, cluster)
     };
     let mut w = history();
     if fork >= s.horizon_days {
@@ -278,8 +291,9 @@ mod tests {
         let b = s.behaviour.clone();
         let base = Policy::new(&b, &[], s.horizon_days);
         let scen = Policy::new(&b, &s.interventions, s.horizon_days);
-        let [b1, s1] = replicate(&s, &prep, &b, [&base, &scen], (7, 0), true);
-        let [b2, s2] = replicate(&s, &prep, &b, [&base, &scen], (7, 0), false);
+        let solo = &cluster::Solo;
+        let [b1, s1] = replicate(&s, &prep, &b, [&base, &scen], (7, 0), true, solo);
+        let [b2, s2] = replicate(&s, &prep, &b, [&base, &scen], (7, 0), false, solo);
         assert_eq!(b1.series.days, b2.series.days);
         assert_eq!(s1.series.days, s2.series.days);
         assert_ne!(

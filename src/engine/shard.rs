@@ -315,6 +315,14 @@ impl Shard {
         }
     }
 
+    /// Counts the twins into the CLV histogram of bins `width` wide.
+    pub fn bin_clv(&mut self, width: f64) {
+        for tw in &self.twins {
+            let bin = ((tw.clv as f64 / width) as usize).min(crate::metrics::CLV_BINS - 1);
+            self.series.clv_bins[bin] += 1.0;
+        }
+    }
+
     /// Closes the books at the horizon: costs of twins still alive, then the cost column.
     pub fn finish(&mut self, ctx: &Ctx) {
         for k in 0..self.twins.len() {

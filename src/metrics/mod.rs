@@ -98,6 +98,50 @@ impl Series {
                 *a += b;
             }
         }
+        for (a, b) in self.clv_bins.iter_mut().zip(&o.clv_bins) {
+            *a += b;
+        }
+    }
+
+    /// Appends this series' values (everything [`Series::add`] adds) to `out`, for sending to
+    /// another process.
+    pub fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.extend(self.days.iter().flatten());
+        out.push(self.initial);
+        out.extend(&self.cohort_size);
+        out.extend(self.cohort_deaths.iter().flatten());
+        out.extend(&self.clv_bins);
+    }
+
+    /// Adds a series flattened by [`Series::flatten_into`] at the start of `flat` in the same
+    /// order as [`Series::add`] would; returns the rest of `flat` (None when too short).
+    pub fn add_flat<'f>(&mut self, flat: &'f [f64]) -> Option<&'f [f64]> {
+        let mut rest = flat;
+        let mut take = |n: usize| -> Option<&'f [f64]> {
+            let (a, b) = rest.split_at_checked(n)?;
+            rest = b;
+            Some(a)
+        };
+        for d in &mut self.days {
+            for (x, y) in d.iter_mut().zip(take(WIDTH)?) {
+                *x += y;
+            }
+        }
+        self.initial += take(1)?[0];
+        let n = self.cohort_size.len();
+        for (a, b) in self.cohort_size.iter_mut().zip(take(n)?) {
+            *a += b;
+        }
+        for row in &mut self.cohort_deaths {
+            let n = row.len();
+            for (a, b) in row.iter_mut().zip(take(n)?) {
+                *a += b;
+            }
+        }
+        for (a, b) in self.clv_bins.iter_mut().zip(take(CLV_BINS)?) {
+            *a += b;
+        }
+        Some(rest)
     }
 
     /// Turns the births − deaths column into end-of-day active customers.

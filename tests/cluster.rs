@@ -1,0 +1,117 @@
+//! A run split over processes is the single-process run, bit for bit: the processes are played
+//! here by threads exchanging through shared memory, so the split logic is tested without MPI
+//! (tests/mpi.rs runs the real thing).
+
+mod common;
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use twinsim::engine::cluster::Cluster;
+use twinsim::engine::{RunOptions, RunResult, run, run_on};
+
+/// Shared mailbox of all-gather rounds.
+struct Board {
+    size: usize,
+    state: Mutex<Round>,
+    turn: Condvar,
+}
+
+/// The round in progress: what each member posted, and how many have read it.
+struct Round {
+    posted: Vec<Option<Vec<f64>>>,
+    read: usize,
+}
+
+/// One thread's view of the group.
+struct Member {
+    rank: usize,
+    board: Arc<Board>,
+}
+
+impl Cluster for Member {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+    fn size(&self) -> usize {
+        self.board.size
+    }
+    fn all_gather(&self, mine: &[f64]) -> Vec<Vec<f64>> {
+        let b = &self.board;
+        let mut g = b.state.lock().unwrap();
+        // Wait until the previous round has been read by everyone.
+        while g.posted[self.rank].is_some() {
+            g = b.turn.wait(g).unwrap();
+        }
+        g.posted[self.rank] = Some(mine.to_vec());
+        b.turn.notify_all();
+        while g.posted.iter().any(Option::is_none) {
+            g = b.turn.wait(g).unwrap();
+        }
+        let all: Vec<Vec<f64>> = g.posted.iter().flatten().cloned().collect();
+        g.read += 1;
+        if g.read == b.size {
+            // Last reader: open the next round.
+            g.read = 0;
+            g.posted.iter_mut().for_each(|v| *v = None);
+            b.turn.notify_all();
+        }
+        all
+    }
+}
+
+fn split_run(path: &std::path::Path, size: usize) -> Vec<RunResult> {
+    let board = Arc::new(Board {
+        size,
+        state: Mutex::new(Round {
+            posted: vec![None; size],
+            read: 0,
+        }),
+        turn: Condvar::new(),
+    });
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..size)
+            .map(|rank| {
+                let member = Member {
+                    rank,
+                    board: board.clone(),
+                };
+                sc.spawn(move || {
+                    let s = twinsim::scenario::load(path).unwrap();
+                    let opts = RunOptions {
+                        threads: Some(1),
+                        ..RunOptions::default()
+                    };
+                    run_on(&s, &opts, &member, |_, _| {}).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn every_process_gets_the_single_process_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::coupled_scenario(dir.path());
+    let s = twinsim::scenario::load(&path).unwrap();
+    let alone = run(&s, &RunOptions::default(), |_, _| {}).unwrap();
+    for size in [2, 3] {
+        for (rank, r) in split_run(&path, size).iter().enumerate() {
+            for (a, b) in [
+                (&alone.baseline, &r.baseline),
+                (&alone.scenario, &r.scenario),
+            ] {
+                for (x, y) in a.series.iter().zip(&b.series) {
+                    assert!(
+                        x.days == y.days,
+                        "{size} processes, rank {rank}: daily metrics differ"
+                    );
+                    assert_eq!(x.clv_bins, y.clv_bins);
+                    assert_eq!(x.cohort_deaths, y.cohort_deaths);
+                }
+            }
+            assert_eq!(alone.events, r.events);
+            assert_eq!(alone.max_twins, r.max_twins);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! `mpirun -np N twinsim run …` (built with `--features mpi`) writes the same bytes as the
+//! single-process run with the same seed, for 1, 2 and 3 processes.
+#![cfg(feature = "mpi")]
+
+mod common;
+
+use std::process::Command;
+
+/// Whether `mpirun` is on the PATH; under `CI=true` its absence fails the test.
+fn have_mpirun() -> bool {
+    let found = Command::new("mpirun")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "mpirun not found, and CI=true: .ci/run installs openmpi-bin"
+        );
+        eprintln!("skipping: mpirun not found (apt install openmpi-bin)");
+    }
+    found
+}
+
+#[test]
+fn split_over_one_two_three_processes_gives_the_same_bytes() {
+    if !have_mpirun() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = common::coupled_scenario(dir.path());
+    let bin = env!("CARGO_BIN_EXE_twinsim");
+    let run = |out: &std::path::Path, ranks: Option<usize>| {
+        let mut cmd = match ranks {
+            None => Command::new(bin),
+            Some(n) => {
+                let mut c = Command::new("mpirun");
+                // Two-core CI machines: three processes need oversubscription; CI runs as root.
+                c.args(["--oversubscribe", "-np", &n.to_string(), bin])
+                    .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+                    .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+                c
+            }
+        };
+        let o = cmd
+            .args(["run", "--no-charts", "-q", "--threads", "1", "--output"])
+            .arg(out)
+            .arg(&scenario)
+            .output()
+            .expect("started");
+        assert!(
+            o.status.success(),
+            "{ranks:?} ranks: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    let alone = dir.path().join("alone");
+    run(&alone, None);
+    for n in [1, 2, 3] {
+        let out = dir.path().join(format!("np{n}"));
+        run(&out, Some(n));
+        for file in [
+            "metrics.csv",
+            "daily.csv",
+            "cohorts.csv",
+            "clv_histogram.csv",
+        ] {
+            let a = std::fs::read(alone.join(file)).unwrap();
+            let b =
+                std::fs::read(out.join(file)).unwrap_or_else(|e| panic!("{n} ranks, {file}: {e}"));
+            assert!(a == b, "{file} differs with {n} processes");
+        }
+    }
+    // The coupling happened: referred newcomers across shards and processes.
+    let referred = common::metric_series(
+        &alone.join("metrics.csv"),
+        "scenario",
+        0,
+        "new_customers_referred",
+    );
+    assert!(referred.iter().sum::<f64>() > 100.0);
+}

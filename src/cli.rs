@@ -35,6 +35,32 @@ pub enum Command {
     Report(ReportArgs),
     /// Generate a realistic event log, fit it, run a bundled scenario and say where it all is.
     Demo(DemoArgs),
+    /// Measure the engine: events/s, ns per event against a bare random-number loop, twins
+    /// spawned per second, bytes per twin.
+    Bench(BenchArgs),
+}
+
+/// Bundled benchmark workloads.
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
+pub enum Workload {
+    /// The reference model of ../shared/peers/reference-model.md (scenarios/reference-model.toml).
+    Reference,
+    /// Every behaviour and four interventions (benches/scenarios/million.toml).
+    All,
+}
+
+/// `twinsim bench` options.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Initial twins, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [1_000_000u64, 10_000_000])]
+    pub twins: Vec<u64>,
+    /// Workloads, comma-separated.
+    #[arg(long, value_delimiter = ',', value_enum, default_values_t = [Workload::Reference, Workload::All])]
+    pub workload: Vec<Workload>,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `twinsim report` options.

@@ -7,8 +7,8 @@ use std::time::Instant;
 use twinsim::engine::cluster::{Cluster, Solo};
 
 use crate::cli::{
-    BadRowArg, CheckArgs, Cli, Command, DemoArgs, FitArgs, GenerateArgs, ModelArg, RunArgs,
-    SameDayArg, UnitArg,
+    BadRowArg, BenchArgs, CheckArgs, Cli, Command, DemoArgs, FitArgs, GenerateArgs, ModelArg,
+    RunArgs, SameDayArg, UnitArg, Workload,
 };
 use twinsim::data::synthetic::{
     PurchaseProcess, ReferralSpec, SegmentSpec, ServiceSpec, SubscriptionSpec, SyntheticExtras,
@@ -51,7 +51,63 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => demo(args, &status),
+        Command::Bench(args) => bench(args, &status),
     }
+}
+
+/// `twinsim bench`: each workload at each size, a line each.
+fn bench(a: BenchArgs, status: &Status) -> Result<ExitCode> {
+    const REFERENCE: &str = include_str!("../scenarios/reference-model.toml");
+    const ALL: &str = include_str!("../benches/scenarios/million.toml");
+    println!(
+        "{:<10} {:>11} {:>8} {:>12} {:>11} {:>9} {:>10} {:>7} {:>12} {:>9} {:>10} {:>9}",
+        "workload",
+        "twins",
+        "threads",
+        "events",
+        "events/s",
+        "ns/event",
+        "bare ns/ev",
+        "ratio",
+        "spawned/s",
+        "ns/twin",
+        "bytes/twin",
+        "peak MB"
+    );
+    for w in &a.workload {
+        let (name, text) = match w {
+            Workload::Reference => ("reference", REFERENCE),
+            Workload::All => ("all", ALL),
+        };
+        for &n in &a.twins {
+            status.stage(&format!("{name}: {n} twins"));
+            let path = std::path::Path::new(name);
+            let mut s = twinsim::scenario::load_str(text, path)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
+            s.source = twinsim::scenario::Source::Inline { customers: n };
+            if s.behaviour.bass.market_size > 0 {
+                s.behaviour.bass.market_size = n * 3;
+            }
+            let m = twinsim::engine::bench::measure(&s, a.threads)?;
+            println!(
+                "{:<10} {:>11} {:>8} {:>12} {:>11.3e} {:>9.1} {:>10.1} {:>7.2} {:>12.3e} {:>9.0} {:>10} {:>9}",
+                name,
+                m.twins,
+                m.threads,
+                m.events,
+                m.events_per_second(),
+                m.ns_per_event(),
+                m.bare_ns_per_event(),
+                m.ratio(),
+                m.twins_per_second(),
+                m.ns_per_twin(),
+                m.twin_bytes,
+                m.peak_rss
+                    .map_or("n/a".to_string(), |b| format!("{:.0}", b as f64 / 1e6))
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Stage messages on stderr: silent with --quiet, timings with --verbose.

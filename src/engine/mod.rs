@@ -4,6 +4,7 @@
 //! Each day every shard advances in parallel through the events due that day; then, serially
 //! and in shard order, referrals are resolved and newcomers placed (the synchronisation point).
 
+pub mod bench;
 pub mod cluster;
 pub mod market;
 pub mod policy;
@@ -17,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::fit::purchase::PurchaseModel;
-use crate::metrics::Series;
+use crate::metrics::{Series, idx};
 use crate::population::behaviour::Behaviour;
 use crate::scenario::Scenario;
 use cluster::Cluster;
@@ -72,8 +73,11 @@ pub struct RunResult {
     pub keys: Vec<String>,
     /// Replications run.
     pub replications: u32,
-    /// Events (purchases and dropouts) simulated, both arms.
+    /// Events (purchases and dropouts) in both arms' results.
     pub events: u64,
+    /// Events actually simulated: the history both arms share before the scenario's first
+    /// intervention counts once.
+    pub simulated_events: u64,
     /// Most twins (initial plus newcomers) in any one arm and replication.
     pub max_twins: u64,
 }
@@ -126,6 +130,7 @@ pub fn run_on(
         keys: prepared.keys(),
         replications: reps,
         events: 0,
+        simulated_events: 0,
         max_twins: 0,
     };
     // Few twins per replication: run replications side by side; many: one at a time, with the
@@ -143,6 +148,7 @@ pub fn run_on(
     // run side by side: each day ends with a synchronisation, and a core that waits for one
     // arm's slowest shard can work on the other's. Beyond, one arm at a time halves the memory.
     let side_by_side = alone && prepared.initial() <= SIDE_BY_SIDE_TWINS;
+    let fork = (scenario_policy.first_switch() as usize).min(s.horizon_days as usize);
     let mut rep = 0;
     while rep < reps {
         let upto = (rep + batch as u32).min(reps);
@@ -157,6 +163,11 @@ pub fn run_on(
                 .collect()
         });
         for pair in done {
+            let shared: u64 = pair[0].series.days[..fork]
+                .iter()
+                .map(|d| (d[idx::PURCHASES] + d[idx::CHURNED]) as u64)
+                .sum();
+            out.simulated_events += pair[0].events + pair[1].events - shared;
             for (r, arm) in pair.into_iter().zip([&mut out.baseline, &mut out.scenario]) {
                 out.events += r.events;
                 out.max_twins = out.max_twins.max(r.twins);

@@ -1,4 +1,4 @@
-//! The compact per-twin state (88 bytes including its random stream).
+//! The compact per-twin state (80 bytes including its random stream).
 
 use super::rng::TwinRng;
 use crate::population::behaviour::MAX_CHANNELS;
@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn twin_is_compact() {
         assert!(
-            std::mem::size_of::<super::Twin>() <= 96,
+            std::mem::size_of::<super::Twin>() <= 80,
             "{}",
             std::mem::size_of::<super::Twin>()
         );

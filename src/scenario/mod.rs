@@ -146,8 +146,14 @@ const POPULATION: &[&str] = &[
 /// Reads and validates `path`; `Err(Problems)` lists everything wrong with it.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     let src = std::fs::read_to_string(path).map_err(|e| LoadError::Other(Error::io(path, e)))?;
-    let (doc, errors) = DeTable::parse_recoverable(&src);
-    let mut r = Reader::new(&src);
+    load_str(&src, path)
+}
+
+/// Reads and validates scenario text `src` as if it were the file `path` (which names it in
+/// messages and anchors its relative paths).
+pub fn load_str(src: &str, path: &Path) -> Result<Scenario, LoadError> {
+    let (doc, errors) = DeTable::parse_recoverable(src);
+    let mut r = Reader::new(src);
     for e in errors {
         let at = e.span().map_or(0, |s| s.start);
         r.problem(at, "toml", e.message().to_string());

@@ -1,0 +1,146 @@
+//! Measuring the engine: how fast twins spawn, what an event costs, and what drawing the same
+//! random numbers costs in a bare loop, so that the engine's overhead over its random numbers
+//! is one ratio from one run on one machine.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1, Gamma};
+use rayon::prelude::*;
+
+use super::cluster::Solo;
+use super::policy::Policy;
+use super::spawn::Prepared;
+use super::twin::Twin;
+use super::world::{World, context};
+use super::{RunOptions, rng, run};
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
+
+/// One workload measured at one size.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    /// Initial twins.
+    pub twins: u64,
+    /// Most twins in an arm, newcomers included.
+    pub max_twins: u64,
+    /// Worker threads.
+    pub threads: usize,
+    /// Events simulated (the history both arms share counted once).
+    pub events: u64,
+    /// Wall time of the whole run, both arms, in seconds.
+    pub run_seconds: f64,
+    /// Wall time of spawning the initial twins once, in seconds.
+    pub spawn_seconds: f64,
+    /// Wall time of the bare loop drawing every event's random numbers, in seconds.
+    pub bare_seconds: f64,
+    /// Bytes of one twin's state plus its calendar entry.
+    pub twin_bytes: usize,
+    /// Peak resident memory of the process so far (Linux), in bytes.
+    pub peak_rss: Option<u64>,
+}
+
+impl Measurement {
+    /// Wall time of the run spent on events (everything but the one spawn).
+    pub fn event_seconds(&self) -> f64 {
+        (self.run_seconds - self.spawn_seconds).max(1e-9)
+    }
+    /// Events per second of wall time.
+    pub fn events_per_second(&self) -> f64 {
+        self.events as f64 / self.event_seconds()
+    }
+    /// Wall nanoseconds per event (all threads at work).
+    pub fn ns_per_event(&self) -> f64 {
+        1e9 * self.event_seconds() / self.events.max(1) as f64
+    }
+    /// Wall nanoseconds per event of the bare random-number loop on the same threads.
+    pub fn bare_ns_per_event(&self) -> f64 {
+        1e9 * self.bare_seconds / self.events.max(1) as f64
+    }
+    /// Cost of an event over the cost of its random numbers alone.
+    pub fn ratio(&self) -> f64 {
+        self.ns_per_event() / self.bare_ns_per_event().max(1e-12)
+    }
+    /// Twins spawned per second of wall time.
+    pub fn twins_per_second(&self) -> f64 {
+        self.twins as f64 / self.spawn_seconds.max(1e-12)
+    }
+    /// CPU nanoseconds to spawn one twin (wall time × threads / twins).
+    pub fn ns_per_twin(&self) -> f64 {
+        1e9 * self.spawn_seconds * self.threads as f64 / self.twins.max(1) as f64
+    }
+}
+
+/// Runs `s` (one replication, both arms) and its spawn and bare loop on `threads` threads.
+pub fn measure(s: &Scenario, threads: Option<usize>) -> Result<Measurement> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot start worker threads: {e}")))?;
+    let opts = RunOptions {
+        replications: Some(1),
+        seed: None,
+        threads,
+    };
+    let t = Instant::now();
+    let res = run(s, &opts, |_, _| {})?;
+    let run_seconds = t.elapsed().as_secs_f64();
+    let prep = Prepared::new(s);
+    let policy = Policy::new(&s.behaviour, &[], s.horizon_days);
+    let ctx = context(s, &s.behaviour, &policy);
+    let t = Instant::now();
+    let world = pool.install(|| World::spawn(&prep, &ctx, s.seed, 0, &Solo));
+    let spawn_seconds = t.elapsed().as_secs_f64();
+    drop(world);
+    let t = Instant::now();
+    pool.install(|| black_box(bare_loop(res.simulated_events, s.behaviour.spend.p)));
+    let bare_seconds = t.elapsed().as_secs_f64();
+    Ok(Measurement {
+        twins: prep.initial() as u64,
+        max_twins: res.max_twins,
+        threads: pool.current_num_threads(),
+        events: res.simulated_events,
+        run_seconds,
+        spawn_seconds,
+        bare_seconds,
+        twin_bytes: std::mem::size_of::<Twin>() + std::mem::size_of::<u32>(),
+        peak_rss: peak_rss(),
+    })
+}
+
+/// Draws, for each of `events` events, what an event of the engine draws — the channel
+/// uniform, a Gamma(`spend_shape`) amount, six uniforms for upsell, cross-sell, contact, bad
+/// experience, referral and dropout, and the exponential wait to the next event — from
+/// per-block streams of the engine's generator, in parallel; returns a sum so nothing is
+/// optimised away.
+pub fn bare_loop(events: u64, spend_shape: f64) -> f64 {
+    const BLOCKS: u64 = 256;
+    let spend = Gamma::new(spend_shape, 1.0).unwrap_or(Gamma::new(1.0, 1.0).expect("valid"));
+    (0..BLOCKS)
+        .into_par_iter()
+        .map(|k| {
+            let n = events / BLOCKS + u64::from(k < events % BLOCKS);
+            let mut r = rng::stream(0, 0, k);
+            let mut acc = 0.0;
+            for _ in 0..n {
+                acc += r.random::<f64>();
+                acc += spend.sample(&mut r);
+                for _ in 0..6 {
+                    acc += r.random::<f64>();
+                }
+                let e: f64 = r.sample(Exp1);
+                acc += e;
+            }
+            acc
+        })
+        .sum()
+}
+
+/// Peak resident memory of this process (`VmHWM`), where the system tells it.
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

@@ -43,10 +43,9 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| run(&s, &RunOptions::default(), |_, _| {}).unwrap())
             });
             if name == "engine_reference_365d" {
-                let events = res.simulated_events;
-                let shape = s.behaviour.spend.p;
-                g.bench_function(format!("bare_random_loop_{customers}_twins_events"), |b| {
-                    b.iter(|| bare_loop(events, shape))
+                let (twins, events) = (res.max_twins, res.simulated_events);
+                g.bench_function(format!("bare_random_loop_{customers}_twins"), |b| {
+                    b.iter(|| bare_loop(&s.behaviour, twins, events))
                 });
             }
         }

@@ -11,11 +11,12 @@ use rayon::prelude::*;
 
 use super::cluster::Solo;
 use super::policy::Policy;
-use super::spawn::Prepared;
+use super::spawn::{Prepared, Priors};
 use super::twin::Twin;
 use super::world::{World, context};
 use super::{RunOptions, rng, run};
 use crate::error::{Error, Result};
+use crate::population::behaviour::Behaviour;
 use crate::scenario::Scenario;
 
 /// One workload measured at one size.
@@ -33,7 +34,7 @@ pub struct Measurement {
     pub run_seconds: f64,
     /// Wall time of spawning the initial twins once, in seconds.
     pub spawn_seconds: f64,
-    /// Wall time of the bare loop drawing every event's random numbers, in seconds.
+    /// Wall time of the bare loop drawing the run's random numbers, in seconds.
     pub bare_seconds: f64,
     /// Bytes of one twin's state plus its calendar entry.
     pub twin_bytes: usize,
@@ -42,25 +43,21 @@ pub struct Measurement {
 }
 
 impl Measurement {
-    /// Wall time of the run spent on events (everything but the one spawn).
-    pub fn event_seconds(&self) -> f64 {
-        (self.run_seconds - self.spawn_seconds).max(1e-9)
-    }
-    /// Events per second of wall time.
+    /// Events per second of wall time, whole run (spawning included).
     pub fn events_per_second(&self) -> f64 {
-        self.events as f64 / self.event_seconds()
+        self.events as f64 / self.run_seconds.max(1e-12)
     }
-    /// Wall nanoseconds per event (all threads at work).
+    /// Wall nanoseconds per event, whole run (spawning included; all threads at work).
     pub fn ns_per_event(&self) -> f64 {
-        1e9 * self.event_seconds() / self.events.max(1) as f64
+        1e9 * self.run_seconds / self.events.max(1) as f64
     }
-    /// Wall nanoseconds per event of the bare random-number loop on the same threads.
+    /// Wall nanoseconds per event of the bare loop drawing the run's random numbers.
     pub fn bare_ns_per_event(&self) -> f64 {
         1e9 * self.bare_seconds / self.events.max(1) as f64
     }
-    /// Cost of an event over the cost of its random numbers alone.
+    /// Cost of the run over the cost of its random numbers alone.
     pub fn ratio(&self) -> f64 {
-        self.ns_per_event() / self.bare_ns_per_event().max(1e-12)
+        self.run_seconds / self.bare_seconds.max(1e-12)
     }
     /// Twins spawned per second of wall time.
     pub fn twins_per_second(&self) -> f64 {
@@ -94,7 +91,8 @@ pub fn measure(s: &Scenario, threads: Option<usize>) -> Result<Measurement> {
     let spawn_seconds = t.elapsed().as_secs_f64();
     drop(world);
     let t = Instant::now();
-    pool.install(|| black_box(bare_loop(res.simulated_events, s.behaviour.spend.p)));
+    let twins = res.max_twins;
+    pool.install(|| black_box(bare_loop(&s.behaviour, twins, res.simulated_events)));
     let bare_seconds = t.elapsed().as_secs_f64();
     Ok(Measurement {
         twins: prep.initial() as u64,
@@ -109,21 +107,30 @@ pub fn measure(s: &Scenario, threads: Option<usize>) -> Result<Measurement> {
     })
 }
 
-/// Draws, for each of `events` events, what an event of the engine draws — the channel
-/// uniform, a Gamma(`spend_shape`) amount, six uniforms for upsell, cross-sell, contact, bad
-/// experience, referral and dropout, and the exponential wait to the next event — from
-/// per-block streams of the engine's generator, in parallel; returns a sum so nothing is
-/// optimised away.
-pub fn bare_loop(events: u64, spend_shape: f64) -> f64 {
+/// Draws the random numbers of a run and nothing else, in parallel on the engine's generator:
+/// for each of `twins` synthetic twins, its stream and what spawning it draws (see
+/// [`Priors::draw_only`]) plus the exponential wait to its first event; for each of `events`
+/// events, the channel uniform, a Gamma spend amount, six uniforms (upsell, cross-sell, contact,
+/// bad experience, referral, dropout) and the exponential wait to the next event. Returns a sum
+/// so nothing is optimised away.
+pub fn bare_loop(b: &Behaviour, twins: u64, events: u64) -> f64 {
     const BLOCKS: u64 = 256;
-    let spend = Gamma::new(spend_shape, 1.0).unwrap_or(Gamma::new(1.0, 1.0).expect("valid"));
+    let priors = Priors::new(b);
+    let spend = Gamma::new(b.spend.p, 1.0).unwrap_or(Gamma::new(1.0, 1.0).expect("valid"));
+    let share = |total: u64, k: u64| total / BLOCKS + u64::from(k < total % BLOCKS);
     (0..BLOCKS)
         .into_par_iter()
         .map(|k| {
-            let n = events / BLOCKS + u64::from(k < events % BLOCKS);
-            let mut r = rng::stream(0, 0, k);
             let mut acc = 0.0;
-            for _ in 0..n {
+            let first = k * (twins / BLOCKS) + k.min(twins % BLOCKS);
+            for id in first..first + share(twins, k) {
+                let mut r = rng::stream(0, 0, id);
+                acc += priors.draw_only(b, &mut r);
+                let e: f64 = r.sample(Exp1);
+                acc += e;
+            }
+            let mut r = rng::stream(1, 0, k);
+            for _ in 0..share(events, k) {
                 acc += r.random::<f64>();
                 acc += spend.sample(&mut r);
                 for _ in 0..6 {

@@ -44,6 +44,20 @@ impl Priors {
             .as_ref()
             .map_or(0.0, |d| rand_distr::Distribution::sample(d, r))
     }
+
+    /// Draws what spawning a synthetic twin draws — purchase and dropout traits, spend rate,
+    /// channel preferences, referral, upsell and cross-sell propensities — and nothing else
+    /// (the bare loop of [`super::bench`]); returns their sum.
+    pub fn draw_only(&self, b: &Behaviour, r: &mut rng::TwinRng) -> f64 {
+        let l = self.purchase.sample(r);
+        let mut acc = l.lambda + l.dropout + self.spend_rate(r);
+        if b.channels.len() > 1 {
+            for &alpha in &b.channel_alpha {
+                acc += gamma(alpha, 1.0, r);
+            }
+        }
+        acc + self.refer.sample(r) + self.upsell.sample(r) + self.cross.sample(r)
+    }
 }
 
 /// What spawning needs from the population, computed once per run.

@@ -62,13 +62,19 @@ impl World {
         let (rank, size) = (cluster.rank(), cluster.size());
         let n0 = prep.initial();
         let n_shards = n0.div_ceil(SHARD_SIZE).max(1);
-        let mine: Vec<usize> = (rank..n_shards).step_by(size).collect();
-        let shards: Vec<Shard> = mine
-            .into_par_iter()
+        // Twins are drawn in parallel within each shard, not a shard per thread: a population
+        // of a few shards would leave a core idle while the last shard is drawn.
+        let shards: Vec<Shard> = (rank..n_shards)
+            .step_by(size)
             .map(|k| {
+                let ids = k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(n0);
+                let twins: Vec<_> = ids
+                    .into_par_iter()
+                    .map(|id| prep.initial_twin(ctx, seed, rep, id as u32))
+                    .collect();
                 let mut sh = Shard::new(ctx.horizon);
-                for id in k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(n0) {
-                    sh.push(prep.initial_twin(ctx, seed, rep, id as u32), ctx);
+                for tw in twins {
+                    sh.push(tw, ctx);
                 }
                 sh
             })

@@ -89,10 +89,9 @@ fn split_run(path: &std::path::Path, size: usize) -> Vec<RunResult> {
     })
 }
 
-#[test]
-fn every_process_gets_the_single_process_result() {
+fn check(customers: u64, replications: u32) {
     let dir = tempfile::tempdir().unwrap();
-    let path = common::coupled_scenario(dir.path());
+    let path = common::coupled_scenario(dir.path(), customers, replications);
     let s = twinsim::scenario::load(&path).unwrap();
     let alone = run(&s, &RunOptions::default(), |_, _| {}).unwrap();
     for size in [2, 3] {
@@ -101,6 +100,7 @@ fn every_process_gets_the_single_process_result() {
                 (&alone.baseline, &r.baseline),
                 (&alone.scenario, &r.scenario),
             ] {
+                assert_eq!(a.series.len(), b.series.len());
                 for (x, y) in a.series.iter().zip(&b.series) {
                     assert!(
                         x.days == y.days,
@@ -108,10 +108,22 @@ fn every_process_gets_the_single_process_result() {
                     );
                     assert_eq!(x.clv_bins, y.clv_bins);
                     assert_eq!(x.cohort_deaths, y.cohort_deaths);
+                    assert_eq!(x.initial, y.initial);
                 }
             }
             assert_eq!(alone.events, r.events);
+            assert_eq!(alone.simulated_events, r.simulated_events);
             assert_eq!(alone.max_twins, r.max_twins);
         }
     }
+}
+
+#[test]
+fn shards_split_over_processes_give_the_single_process_result() {
+    check(60_000, 2);
+}
+
+#[test]
+fn replications_spread_over_processes_give_the_single_process_result() {
+    check(3_000, 5);
 }

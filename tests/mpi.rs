@@ -28,7 +28,14 @@ fn split_over_one_two_three_processes_gives_the_same_bytes() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let scenario = common::coupled_scenario(dir.path());
+    // Four shards split over the processes, then few twins whose replications are spread.
+    for (customers, reps) in [(60_000, 2), (3_000, 5)] {
+        let scenario = common::coupled_scenario(dir.path(), customers, reps);
+        compare(dir.path(), &scenario, customers);
+    }
+}
+
+fn compare(dir: &std::path::Path, scenario: &std::path::Path, customers: u64) {
     let bin = env!("CARGO_BIN_EXE_twinsim");
     let run = |out: &std::path::Path, ranks: Option<usize>| {
         let mut cmd = match ranks {
@@ -45,7 +52,7 @@ fn split_over_one_two_three_processes_gives_the_same_bytes() {
         let o = cmd
             .args(["run", "--no-charts", "-q", "--threads", "1", "--output"])
             .arg(out)
-            .arg(&scenario)
+            .arg(scenario)
             .output()
             .expect("started");
         assert!(
@@ -54,10 +61,10 @@ fn split_over_one_two_three_processes_gives_the_same_bytes() {
             String::from_utf8_lossy(&o.stderr)
         );
     };
-    let alone = dir.path().join("alone");
+    let alone = dir.join(format!("alone-{customers}"));
     run(&alone, None);
     for n in [1, 2, 3] {
-        let out = dir.path().join(format!("np{n}"));
+        let out = dir.join(format!("np{n}-{customers}"));
         run(&out, Some(n));
         for file in [
             "metrics.csv",
@@ -68,7 +75,10 @@ fn split_over_one_two_three_processes_gives_the_same_bytes() {
             let a = std::fs::read(alone.join(file)).unwrap();
             let b =
                 std::fs::read(out.join(file)).unwrap_or_else(|e| panic!("{n} ranks, {file}: {e}"));
-            assert!(a == b, "{file} differs with {n} processes");
+            assert!(
+                a == b,
+                "{file} differs with {n} processes ({customers} twins)"
+            );
         }
     }
     // The coupling happened: referred newcomers across shards and processes.
@@ -78,5 +88,5 @@ fn split_over_one_two_three_processes_gives_the_same_bytes() {
         0,
         "new_customers_referred",
     );
-    assert!(referred.iter().sum::<f64>() > 100.0);
+    assert!(referred.iter().sum::<f64>() > customers as f64 / 1000.0);
 }

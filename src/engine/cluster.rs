@@ -36,8 +36,8 @@ impl Cluster for Solo {
     }
 }
 
-/// Records of `(shard, payload)` from every process, in shard order: each process sends its
-/// shards' records as `[shard, length, payload…]…`.
+/// Records of `(key, payload)` from every process, in key order (keys are shards, or
+/// replications): each process sends its records as `[key, length, payload…]…`.
 pub fn gather_by_shard(cluster: &dyn Cluster, mine: &[f64]) -> Vec<(usize, Vec<f64>)> {
     let mut out = Vec::new();
     for part in cluster.all_gather(mine) {

@@ -60,6 +60,39 @@ pub struct Replication {
     pub purchases: Vec<u16>,
 }
 
+impl Replication {
+    /// Appends everything in it to `out`, for sending to another process.
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        let s = &self.series;
+        out.extend([
+            self.events as f64,
+            self.twins as f64,
+            s.margin_rate,
+            s.clv_bin_width,
+        ]);
+        s.flatten_into(out);
+        out.extend(self.clv.iter().map(|&c| c as f64));
+        out.extend(self.purchases.iter().map(|&p| p as f64));
+    }
+
+    /// Reads one back (`horizon` days, `known` customers) from the start of `flat`.
+    fn from_flat(horizon: usize, known: usize, flat: &[f64]) -> Option<(Replication, &[f64])> {
+        let (head, flat) = flat.split_at_checked(4)?;
+        let (mut series, flat) = Series::from_flat(horizon, flat)?;
+        (series.margin_rate, series.clv_bin_width) = (head[2], head[3]);
+        let (clv, flat) = flat.split_at_checked(known)?;
+        let (purchases, rest) = flat.split_at_checked(known)?;
+        let r = Replication {
+            series,
+            events: head[0] as u64,
+            twins: head[1] as u64,
+            clv: clv.iter().map(|&c| c as f32).collect(),
+            purchases: purchases.iter().map(|&p| p as u16).collect(),
+        };
+        Some((r, rest))
+    }
+}
+
 /// Both arms.
 #[derive(Debug, Clone)]
 pub struct RunResult {
@@ -133,11 +166,18 @@ pub fn run_on(
         simulated_events: 0,
         max_twins: 0,
     };
-    // Few twins per replication: run replications side by side; many: one at a time, with the
-    // shards of each in parallel. Either way every replication is computed alone and added in
-    // order, so the results are the same.
-    // Across processes, every exchange is a collective call that all must make in the same
-    // order: one replication and one arm at a time.
+    // Few twins per replication: run replications side by side — across processes too, each
+    // computing its own (replication k on process k mod size) and all exchanging them at the
+    // end; many: one at a time, with the shards of each in parallel (across processes, every
+    // exchange is a collective call that all must make in the same order: one replication and
+    // one arm at a time). Either way every replication is computed alone and added in order,
+    // so the results are the same.
+    let spread = cluster.size() > 1 && prepared.initial() < 50_000;
+    let (whole, cluster): (&dyn Cluster, &dyn Cluster) = if spread {
+        (cluster, &cluster::Solo)
+    } else {
+        (cluster, cluster)
+    };
     let alone = cluster.size() == 1;
     let batch = if alone && prepared.initial() < 50_000 {
         pool.current_num_threads().max(1) * 2
@@ -151,10 +191,16 @@ pub fn run_on(
     let fork = (scenario_policy.first_switch() as usize).min(s.horizon_days as usize);
     let mut rep = 0;
     while rep < reps {
-        let upto = (rep + batch as u32).min(reps);
-        let done: Vec<[Replication; 2]> = pool.install(|| {
-            (rep..upto)
-                .into_par_iter()
+        let upto = if spread {
+            reps
+        } else {
+            (rep + batch as u32).min(reps)
+        };
+        let mine: Vec<u32> = (rep..upto)
+            .filter(|&k| !spread || k as usize % whole.size() == whole.rank())
+            .collect();
+        let mut done: Vec<[Replication; 2]> = pool.install(|| {
+            mine.into_par_iter()
                 .map(|k| {
                     let b = replication_behaviour(s, seed, k);
                     let arms = [&baseline_policy, &scenario_policy];
@@ -162,6 +208,10 @@ pub fn run_on(
                 })
                 .collect()
         });
+        if spread {
+            done =
+                exchange_replications(whole, done, rep, s.horizon_days as usize, prepared.known());
+        }
         for pair in done {
             let shared: u64 = pair[0].series.days[..fork]
                 .iter()
@@ -234,6 +284,36 @@ fn replication_behaviour(s: &Scenario, seed: u64, rep: u32) -> Behaviour {
         b.spend = crate::fit::gamma_gamma::GammaGamma::from_slice(&v).unwrap_or(b.spend);
     }
     b
+}
+
+/// Every process's replications (process p holds those k ≡ p mod size, from `first` on, in
+/// order), in replication order, on every process.
+fn exchange_replications(
+    cluster: &dyn Cluster,
+    mine: Vec<[Replication; 2]>,
+    first: u32,
+    horizon: usize,
+    known: usize,
+) -> Vec<[Replication; 2]> {
+    let mut flat = Vec::new();
+    let size = cluster.size();
+    for (j, pair) in mine.iter().enumerate() {
+        let k = first as usize + j * size + cluster.rank();
+        cluster::put_record(&mut flat, k, |o| {
+            pair[0].flatten_into(o);
+            pair[1].flatten_into(o);
+        });
+    }
+    cluster::gather_by_shard(cluster, &flat)
+        .into_iter()
+        .map(|(_, rec)| {
+            let (a, rest) = Replication::from_flat(horizon, known, &rec)
+                .expect("every process flattens replications alike");
+            let (b, _) = Replication::from_flat(horizon, known, rest)
+                .expect("every process flattens replications alike");
+            [a, b]
+        })
+        .collect()
 }
 
 /// Both arms of replication `rep`: the baseline from day 0, and the scenario from the

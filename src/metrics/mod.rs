@@ -116,6 +116,18 @@ impl Series {
     /// Adds a series flattened by [`Series::flatten_into`] at the start of `flat` in the same
     /// order as [`Series::add`] would; returns the rest of `flat` (None when too short).
     pub fn add_flat<'f>(&mut self, flat: &'f [f64]) -> Option<&'f [f64]> {
+        self.merge_flat(flat, |a, b| *a += b)
+    }
+
+    /// A series of `horizon` days read back from [`Series::flatten_into`]'s values, bit for bit,
+    /// and the rest of `flat` (None when too short).
+    pub fn from_flat(horizon: usize, flat: &[f64]) -> Option<(Series, &[f64])> {
+        let mut s = Series::new(horizon);
+        let rest = s.merge_flat(flat, |a, b| *a = b)?;
+        Some((s, rest))
+    }
+
+    fn merge_flat<'f>(&mut self, flat: &'f [f64], op: impl Fn(&mut f64, f64)) -> Option<&'f [f64]> {
         let mut rest = flat;
         let mut take = |n: usize| -> Option<&'f [f64]> {
             let (a, b) = rest.split_at_checked(n)?;
@@ -124,22 +136,22 @@ impl Series {
         };
         for d in &mut self.days {
             for (x, y) in d.iter_mut().zip(take(WIDTH)?) {
-                *x += y;
+                op(x, *y);
             }
         }
-        self.initial += take(1)?[0];
+        op(&mut self.initial, take(1)?[0]);
         let n = self.cohort_size.len();
         for (a, b) in self.cohort_size.iter_mut().zip(take(n)?) {
-            *a += b;
+            op(a, *b);
         }
         for row in &mut self.cohort_deaths {
             let n = row.len();
             for (a, b) in row.iter_mut().zip(take(n)?) {
-                *a += b;
+                op(a, *b);
             }
         }
         for (a, b) in self.clv_bins.iter_mut().zip(take(CLV_BINS)?) {
-            *a += b;
+            op(a, *b);
         }
         Some(rest)
     }

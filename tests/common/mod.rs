@@ -116,19 +116,21 @@ pub fn run_quiet(scenario: &std::path::Path, out: &std::path::Path) {
         .success();
 }
 
-/// A scenario of 40,000 twins (three shards) with every coupling between twins — Bass
-/// acquisition, referrals over a small-world network, a pilot that rolls out — for checking
-/// that a run split over processes is the single-process run; written into `dir`.
-pub fn coupled_scenario(dir: &std::path::Path) -> PathBuf {
-    let path = dir.join("coupled.toml");
+/// A scenario of `customers` twins (60,000: four shards, split over processes by shard; 3,000:
+/// replications spread over processes) with every coupling between twins — Bass acquisition,
+/// referrals over a small-world network, a pilot that rolls out — for checking that a run split
+/// over processes is the single-process run; written into `dir`.
+pub fn coupled_scenario(dir: &std::path::Path, customers: u64, replications: u32) -> PathBuf {
+    let path = dir.join(format!("coupled-{customers}.toml"));
     std::fs::write(
         &path,
-        r#"name = "coupled"
+        format!(
+            r#"name = "coupled"
 horizon_days = 120
-replications = 2
+replications = {replications}
 seed = 99
 [population]
-customers = 40000
+customers = {customers}
 time_unit = "week"
 [population.bgnbd]
 r = 0.243
@@ -145,7 +147,7 @@ conversion = 0.6
 network = "small_world"
 degree = 10
 [population.acquisition]
-market_size = 120000
+market_size = {market}
 p = 0.002
 q = 0.05
 period_days = 30
@@ -157,13 +159,15 @@ kind = "referral_programme"
 multiplier = 2
 reward_cost = 10
 start_day = 20
-rollout = { pilot_segment = "random < 0.2", full_from_day = 60 }
+rollout = {{ pilot_segment = "random < 0.2", full_from_day = 60 }}
 [[intervention]]
 kind = "price_change"
 percent = -10
 channel = "web"
 start_day = 45
 "#,
+            market = customers * 3
+        ),
     )
     .expect("scenario written");
     path

@@ -173,11 +173,8 @@ pub fn run_on(
     // one arm at a time). Either way every replication is computed alone and added in order,
     // so the results are the same.
     let spread = cluster.size() > 1 && prepared.initial() < 50_000;
-    let (whole, cluster): (&dyn Cluster, &dyn Cluster) = if spread {
-        (cluster, &cluster::Solo)
-    } else {
-        (cluster, cluster)
-    };
+    let whole = cluster;
+    let cluster: &dyn Cluster = if spread { &cluster::Solo } else { whole };
     let alone = cluster.size() == 1;
     let batch = if alone && prepared.initial() < 50_000 {
         pool.current_num_threads().max(1) * 2

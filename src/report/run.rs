@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use serde::{Deserialize, Serialize};
 
 use super::write_atomic;
@@ -233,17 +235,27 @@ pub fn summary(s: &Scenario, r: &RunResult, seed: u64) -> Summary {
 
 /// Writes every run output into `dir` atomically.
 pub fn write_all(dir: &Path, s: &Scenario, r: &RunResult, seed: u64) -> Result<Summary> {
-    let summary = summary(s, r, seed);
+    type Render = fn(&RunResult) -> String;
+    let tables: [(&str, Render); 5] = [
+        ("metrics.csv", metrics_csv),
+        ("clv_histogram.csv", clv_histogram_csv),
+        ("daily.csv", daily_csv),
+        ("cohorts.csv", cohorts_csv),
+        ("clv.csv", clv_csv),
+    ];
+    // The tables are independent: format them on all cores while the summary is computed.
+    let (mut files, summary) = rayon::join(
+        || {
+            tables
+                .par_iter()
+                .map(|(name, render)| (*name, render(r)))
+                .collect::<Vec<_>>()
+        },
+        || summary(s, r, seed),
+    );
     let json =
         serde_json::to_string_pretty(&summary).map_err(|e| Error::Invalid(e.to_string()))? + "\n";
-    let files: [(&str, String); 6] = [
-        ("metrics.csv", metrics_csv(r)),
-        ("clv_histogram.csv", clv_histogram_csv(r)),
-        ("daily.csv", daily_csv(r)),
-        ("cohorts.csv", cohorts_csv(r)),
-        ("clv.csv", clv_csv(r)),
-        ("summary.json", json),
-    ];
+    files.push(("summary.json", json));
     for (name, text) in files {
         let path = dir.join(name);
         write_atomic(&path, |w| {

@@ -34,27 +34,51 @@ const DAILY: &[(&str, usize)] = &[
 ];
 
 /// Every daily metric of a series as (name, value) for one day, margin and profit derived.
-fn day_values(s: &Series, d: usize, channels: &[String]) -> Vec<(String, f64)> {
+fn day_values<'c>(s: &Series, d: usize, channels: &'c [String]) -> Vec<(Metric<'c>, f64)> {
     let day = &s.days[d];
-    let mut v: Vec<(String, f64)> = DAILY
-        .iter()
-        .map(|(n, i)| (n.to_string(), day[*i]))
-        .collect();
+    let mut v: Vec<(Metric, f64)> = Vec::with_capacity(DAILY.len() + 2 + channels.len());
+    v.extend(DAILY.iter().map(|(n, i)| (Metric::Named(n), day[*i])));
     let margin = day[idx::REVENUE] * s.margin_rate;
-    v.insert(2, ("margin".into(), margin));
+    v.insert(2, (Metric::Named("margin"), margin));
     v.push((
-        "profit".into(),
+        Metric::Named("profit"),
         margin - day[idx::COST_TO_SERVE] - day[idx::INTERVENTION_COST],
     ));
     for (c, name) in channels.iter().enumerate() {
-        v.push((format!("purchases:{name}"), day[idx::CHANNEL0 + c]));
+        v.push((Metric::Channel(name), day[idx::CHANNEL0 + c]));
     }
     v
 }
 
+/// A metric's name in the tables, written without building a string per row.
+#[derive(Debug, Clone, Copy)]
+enum Metric<'c> {
+    /// A fixed name.
+    Named(&'static str),
+    /// `purchases:<channel>`.
+    Channel(&'c str),
+}
+
+impl std::fmt::Display for Metric<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Metric::Named(n) => f.write_str(n),
+            Metric::Channel(c) => write!(f, "purchases:{c}"),
+        }
+    }
+}
+
 /// `metrics.csv`: `arm,replication,day,metric,value`.
 pub fn metrics_csv(r: &RunResult) -> String {
-    let mut out = String::from("arm,replication,day,metric,value\n");
+    // Sized up front (rows × a generous row length): growing by doubling would copy the text
+    // and touch twice the memory.
+    let rows: usize = [&r.baseline, &r.scenario]
+        .iter()
+        .flat_map(|a| &a.series)
+        .map(|s| s.days.len() * (idx::CHANNEL0 + r.channels.len() + 8))
+        .sum();
+    let mut out = String::with_capacity(rows * 40);
+    out.push_str("arm,replication,day,metric,value\n");
     for (arm, res) in [("baseline", &r.baseline), ("scenario", &r.scenario)] {
         for (rep, s) in res.series.iter().enumerate() {
             for d in 0..s.days.len() {
@@ -75,7 +99,7 @@ pub fn daily_csv(r: &RunResult) -> String {
         let n = res.series.len().max(1) as f64;
         let days = res.series.first().map_or(0, |s| s.days.len());
         for d in 0..days {
-            let mut sums: Vec<(String, f64)> = Vec::new();
+            let mut sums: Vec<(Metric, f64)> = Vec::new();
             for s in &res.series {
                 for (k, (name, v)) in day_values(s, d, &r.channels).into_iter().enumerate() {
                     if k >= sums.len() {
@@ -85,12 +109,15 @@ pub fn daily_csv(r: &RunResult) -> String {
                 }
             }
             if !header {
-                let names: Vec<&str> = sums.iter().map(|(n, _)| n.as_str()).collect();
+                let names: Vec<String> = sums.iter().map(|(n, _)| n.to_string()).collect();
                 let _ = writeln!(out, "arm,day,{}", names.join(","));
                 header = true;
             }
-            let vals: Vec<String> = sums.iter().map(|(_, v)| format!("{}", v / n)).collect();
-            let _ = writeln!(out, "{arm},{d},{}", vals.join(","));
+            let _ = write!(out, "{arm},{d}");
+            for (_, v) in &sums {
+                let _ = write!(out, ",{}", v / n);
+            }
+            out.push('\n');
         }
     }
     out

@@ -13,11 +13,6 @@ pub trait Cluster: Sync {
     /// Every process's `mine`, in rank order, on every process (a collective call: every
     /// process must make it, in the same order).
     fn all_gather(&self, mine: &[f64]) -> Vec<Vec<f64>>;
-
-    /// Whether this process holds shard `k`.
-    fn owns(&self, k: usize) -> bool {
-        k % self.size() == self.rank()
-    }
 }
 
 /// A single process: the whole simulation is here.

@@ -88,6 +88,9 @@ pub struct Shard {
     pub referrals: Vec<Referral>,
     /// Difference array of per-day intervention costs charged per targeted customer.
     pub cost_diff: Vec<f64>,
+    /// Emptied day lists kept for days still to be booked, so that booking allocates only
+    /// until the lists in use reach their working size.
+    spare: Vec<Vec<u32>>,
 }
 
 impl Shard {
@@ -99,6 +102,7 @@ impl Shard {
             series: Series::new(horizon as usize),
             referrals: Vec::new(),
             cost_diff: vec![0.0; horizon as usize + 1],
+            spare: Vec::new(),
         }
     }
 
@@ -114,15 +118,27 @@ impl Shard {
             }
             self.series.cohort_size[twin.cohort as usize] += 1.0;
             if twin.next < ctx.horizon as f32 {
-                self.calendar[twin.next as usize].push(i);
+                self.book(twin.next, i);
             }
         }
         self.twins.push(twin);
     }
 
+    /// Puts twin `i` on the list of the day of time `t` (within the horizon).
+    #[inline]
+    fn book(&mut self, t: f32, i: u32) {
+        let list = &mut self.calendar[t as usize];
+        if list.capacity() == 0
+            && let Some(v) = self.spare.pop()
+        {
+            *list = v;
+        }
+        list.push(i);
+    }
+
     /// Runs every event due on `day`.
     pub fn step(&mut self, ctx: &Ctx, day: u32) {
-        let due = std::mem::take(&mut self.calendar[day as usize]);
+        let mut due = std::mem::take(&mut self.calendar[day as usize]);
         for (k, &i) in due.iter().enumerate() {
             // A twin due today was last touched days ago: its state is in main memory, and
             // the load of it was most of the cost of an event (perf: 66% of `step`). Ask
@@ -132,6 +148,8 @@ impl Shard {
             }
             self.advance(ctx, i, day);
         }
+        due.clear();
+        self.spare.push(due);
     }
 
     fn advance(&mut self, ctx: &Ctx, i: u32, day: u32) {
@@ -140,7 +158,7 @@ impl Shard {
             let t = self.twins[i as usize].next;
             if t >= day_end {
                 if t < ctx.horizon as f32 {
-                    self.calendar[t as usize].push(i);
+                    self.book(t, i);
                 }
                 return;
             }
@@ -310,7 +328,7 @@ impl Shard {
             let next = self.twins[i as usize].next;
             if next < horizon {
                 debug_assert!(next >= day as f32, "an event before the fork");
-                self.calendar[next as usize].push(i);
+                self.book(next, i);
             }
         }
     }

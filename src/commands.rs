@@ -40,7 +40,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run_scenario(args, &status),
         Command::Check(args) => check(args),
         Command::Report(args) => {
-            let path = twinsim::report::render_run(&args.dir, true)?;
+            let path = twinsim::report::render_run(&args.dir)?;
             if !status.quiet {
                 println!(
                     "wrote {} and {}",
@@ -450,7 +450,12 @@ fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
     status.stage("writing metrics");
     let summary = twinsim::report::run::write_all(&dir, &s, &result, seed)?;
     status.stage("drawing charts and summary.md");
-    twinsim::report::render_run(&dir, !a.no_charts)?;
+    if a.no_charts {
+        // Nothing to draw: the summary in hand is all summary.md needs.
+        twinsim::report::write_summary_md(&dir, &summary, &[])?;
+    } else {
+        twinsim::report::render_run(&dir)?;
+    }
     status.stage("done");
     if !status.quiet {
         let p = &summary.primary;

@@ -13,14 +13,20 @@ pub use atomic::write_atomic;
 
 /// Redraws the charts and `summary.md` of the run in `dir` from its files; returns the path of
 /// `summary.md`.
-pub fn render_run(dir: &std::path::Path, charts: bool) -> crate::error::Result<std::path::PathBuf> {
+pub fn render_run(dir: &std::path::Path) -> crate::error::Result<std::path::PathBuf> {
     let data = rundata::RunData::read(dir)?;
-    let drawn = if charts {
-        self::charts::run_charts(&data, dir)?
-    } else {
-        Vec::new()
-    };
-    let text = markdown::render(&data.summary, &drawn);
+    let drawn = self::charts::run_charts(&data, dir)?;
+    write_summary_md(dir, &data.summary, &drawn)
+}
+
+/// Writes `summary.md` of the run in `dir` from its summary and the charts drawn (as
+/// `run_charts` lists them); returns its path.
+pub fn write_summary_md(
+    dir: &std::path::Path,
+    summary: &run::Summary,
+    drawn: &[(String, String)],
+) -> crate::error::Result<std::path::PathBuf> {
+    let text = markdown::render(summary, drawn);
     let path = dir.join("summary.md");
     write_atomic(&path, |w| {
         w.write_all(text.as_bytes())

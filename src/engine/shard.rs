@@ -96,8 +96,13 @@ pub struct Shard {
 impl Shard {
     /// An empty shard for a horizon.
     pub fn new(horizon: u32) -> Shard {
+        Shard::holding(horizon, Vec::with_capacity(SHARD_SIZE))
+    }
+
+    /// An empty shard whose twin vector is `twins` (not yet counted or booked).
+    fn holding(horizon: u32, twins: Vec<Twin>) -> Shard {
         Shard {
-            twins: Vec::with_capacity(SHARD_SIZE),
+            twins,
             calendar: vec![Vec::new(); horizon as usize],
             series: Series::new(horizon as usize),
             referrals: Vec::new(),
@@ -109,6 +114,23 @@ impl Shard {
     /// Adds a twin (alive ones must have `next` set) and books its first event.
     pub fn push(&mut self, twin: Twin, ctx: &Ctx) {
         let i = self.twins.len() as u32;
+        self.enrol(&twin, i, ctx);
+        self.twins.push(twin);
+    }
+
+    /// A shard of `twins` (alive ones must have `next` set), each booked as by [`Shard::push`];
+    /// takes the vector as it is, without copying the twins again.
+    pub fn with_twins(twins: Vec<Twin>, ctx: &Ctx) -> Shard {
+        let mut sh = Shard::holding(ctx.horizon, Vec::new());
+        for (i, tw) in twins.iter().enumerate() {
+            sh.enrol(tw, i as u32, ctx);
+        }
+        sh.twins = twins;
+        sh
+    }
+
+    /// Counts twin `i` in and books its first event.
+    fn enrol(&mut self, twin: &Twin, i: u32, ctx: &Ctx) {
         if twin.alive() {
             let born = twin.born as usize;
             if twin.born == 0 && twin.flags & FIRST == 0 {
@@ -121,7 +143,6 @@ impl Shard {
                 self.book(twin.next, i);
             }
         }
-        self.twins.push(twin);
     }
 
     /// Puts twin `i` on the list of the day of time `t` (within the horizon).

@@ -68,15 +68,11 @@ impl World {
             .step_by(size)
             .map(|k| {
                 let ids = k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(n0);
-                let twins: Vec<_> = ids
-                    .into_par_iter()
+                let mut twins = Vec::with_capacity(SHARD_SIZE);
+                ids.into_par_iter()
                     .map(|id| prep.initial_twin(ctx, seed, rep, id as u32))
-                    .collect();
-                let mut sh = Shard::new(ctx.horizon);
-                for tw in twins {
-                    sh.push(tw, ctx);
-                }
-                sh
+                    .collect_into_vec(&mut twins);
+                Shard::with_twins(twins, ctx)
             })
             .collect();
         World {

@@ -83,8 +83,9 @@ pub fn measure(s: &Scenario, threads: Option<usize>) -> Result<Measurement> {
     let t = Instant::now();
     let res = run(s, &opts, |_, _| {})?;
     let run_seconds = t.elapsed().as_secs_f64();
-    let prep = Prepared::new(s);
     let policy = Policy::new(&s.behaviour, &[], s.horizon_days);
+    let scenario = Policy::new(&s.behaviour, &s.interventions, s.horizon_days);
+    let prep = Prepared::new(s, &scenario);
     let ctx = context(s, &s.behaviour, &policy);
     let t = Instant::now();
     let world = pool.install(|| World::spawn(&prep, &ctx, s.seed, 0, &Solo));

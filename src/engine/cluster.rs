@@ -33,7 +33,7 @@ impl Cluster for Solo {
 
 /// Records of `(key, payload)` from every process, in key order (keys are shards, or
 /// replications): each process sends its records as `[key, length, payload…]…`.
-pub fn gather_by_shard(cluster: &dyn Cluster, mine: &[f64]) -> Vec<(usize, Vec<f64>)> {
+pub fn gather_by_key(cluster: &dyn Cluster, mine: &[f64]) -> Vec<(usize, Vec<f64>)> {
     let mut out = Vec::new();
     for part in cluster.all_gather(mine) {
         let mut rest = &part[..];
@@ -47,7 +47,7 @@ pub fn gather_by_shard(cluster: &dyn Cluster, mine: &[f64]) -> Vec<(usize, Vec<f
     out
 }
 
-/// Appends one shard's record for [`gather_by_shard`].
+/// Appends one shard's record for [`gather_by_key`].
 pub fn put_record(out: &mut Vec<f64>, shard: usize, payload: impl FnOnce(&mut Vec<f64>)) {
     out.push(shard as f64);
     let at = out.len();
@@ -149,7 +149,7 @@ mod tests {
         put_record(&mut mine, 3, |o| o.extend([1.0, 2.0]));
         put_record(&mut mine, 1, |_| {});
         put_record(&mut mine, 2, |o| o.push(5.0));
-        let got = gather_by_shard(&Solo, &mine);
+        let got = gather_by_key(&Solo, &mine);
         assert_eq!(got, vec![(1, vec![]), (2, vec![5.0]), (3, vec![1.0, 2.0])]);
     }
 }

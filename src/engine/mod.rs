@@ -145,8 +145,8 @@ pub fn run_on(
         .map_err(|e| Error::Invalid(format!("cannot start worker threads: {e}")))?;
     let reps = opts.replications.unwrap_or(s.replications);
     let seed = opts.seed.unwrap_or(s.seed);
-    let prepared = Prepared::new(s);
     let scenario_policy = Policy::new(&s.behaviour, &s.interventions, s.horizon_days);
+    let prepared = Prepared::new(s, &scenario_policy);
     let baseline_policy = Policy::new(&s.behaviour, &[], s.horizon_days);
     let mut out = RunResult {
         baseline: ArmResult {
@@ -301,7 +301,7 @@ fn exchange_replications(
             pair[1].flatten_into(o);
         });
     }
-    cluster::gather_by_shard(cluster, &flat)
+    cluster::gather_by_key(cluster, &flat)
         .into_iter()
         .map(|(_, rec)| {
             let (a, rest) = Replication::from_flat(horizon, known, &rec)
@@ -375,10 +375,10 @@ mod tests {
         )
         .unwrap();
         let s = crate::scenario::load(&path).unwrap();
-        let prep = Prepared::new(&s);
         let b = s.behaviour.clone();
         let base = Policy::new(&b, &[], s.horizon_days);
         let scen = Policy::new(&b, &s.interventions, s.horizon_days);
+        let prep = Prepared::new(&s, &scen);
         let solo = &cluster::Solo;
         let [b1, s1] = replicate(&s, &prep, &b, [&base, &scen], (7, 0), true, solo);
         let [b2, s2] = replicate(&s, &prep, &b, [&base, &scen], (7, 0), false, solo);

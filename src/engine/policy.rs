@@ -45,6 +45,8 @@ pub struct Policy {
     /// Effects per (interval between breakpoints, segment mask), precomputed when there are
     /// few interventions: looking them up spares every event a 350-byte copy and a loop.
     table: Vec<Effects>,
+    /// Whether some intervention charges per targeted customer and day (a retention offer).
+    per_customer_cost: bool,
 }
 
 /// Up to this many interventions, [`Policy::effects`] reads a precomputed table.
@@ -114,6 +116,9 @@ impl Policy {
             base,
             target,
             table: Vec::new(),
+            per_customer_cost: interventions
+                .iter()
+                .any(|iv| matches!(iv.kind, Kind::RetentionOffer { .. })),
         };
         let n = p.interventions.len();
         if n <= TABLED_INTERVENTIONS {
@@ -247,9 +252,7 @@ impl Policy {
 
     /// Whether some intervention charges per targeted customer and day (a retention offer).
     pub fn charges_per_customer(&self) -> bool {
-        self.interventions
-            .iter()
-            .any(|iv| matches!(iv.kind, Kind::RetentionOffer { .. }))
+        self.per_customer_cost
     }
 
     /// Cost per day of interventions that charge per targeted customer (retention offers), for

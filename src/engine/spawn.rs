@@ -74,8 +74,9 @@ pub struct Prepared<'s> {
 }
 
 impl<'s> Prepared<'s> {
-    /// Ranks known customers by expected value over the horizon (for `value_decile`).
-    pub fn new(s: &'s Scenario) -> Prepared<'s> {
+    /// Ranks known customers by expected value over the horizon (for `value_decile`);
+    /// `scenario` is the scenario arm's policy, whose channels every twin gets a weight for.
+    pub fn new(s: &'s Scenario, scenario: &super::policy::Policy) -> Prepared<'s> {
         let (persons, inline, segment_names): (&[Person], usize, Vec<String>) = match &s.source {
             Source::Fitted(f) => (
                 &f.persons,
@@ -112,9 +113,7 @@ impl<'s> Prepared<'s> {
         for (rank, &i) in order.iter().enumerate() {
             decile[i] = (1 + rank * 10 / persons.len().max(1)) as u8;
         }
-        let channels = super::policy::Policy::new(&s.behaviour, &s.interventions, s.horizon_days)
-            .channels
-            .len();
+        let channels = scenario.channels.len();
         Prepared {
             s,
             channels,

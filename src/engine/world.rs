@@ -5,7 +5,7 @@
 use rand_distr::Gamma;
 use rayon::prelude::*;
 
-use super::cluster::{Cluster, gather_by_shard, put_record};
+use super::cluster::{Cluster, gather_by_key, put_record};
 use super::market::Market;
 use super::policy::Policy;
 use super::shard::{Ctx, Referral, SHARD_SIZE, Shard};
@@ -128,7 +128,7 @@ impl World {
                 });
             }
         }
-        for (_, rec) in gather_by_shard(cluster, &mine) {
+        for (_, rec) in gather_by_key(cluster, &mine) {
             self.referrals.extend(rec.chunks_exact(2).map(|r| Referral {
                 node: r[0] as u32,
                 reward: r[1],
@@ -209,7 +209,7 @@ impl World {
             sh.finish(ctx);
             sh.bin_clv(width);
         });
-        let mut total = self.market_series;
+        let mut total = std::mem::replace(&mut self.market_series, Series::new(0));
         total.clv_bin_width = width;
         let (mut clv, mut purchases) = (vec![0.0f32; prep.known()], vec![0u16; prep.known()]);
         fn known(sh: &Shard) -> impl Iterator<Item = (usize, f32, u16)> + '_ {
@@ -228,14 +228,14 @@ impl World {
         } else {
             let mut mine = Vec::new();
             for (j, sh) in self.shards.iter().enumerate() {
-                put_record(&mut mine, j * self.size + self.rank, |o| {
+                put_record(&mut mine, self.global(j), |o| {
                     sh.series.flatten_into(o);
                     for (id, c, p) in known(sh) {
                         o.extend([id as f64, c as f64, p as f64]);
                     }
                 });
             }
-            for (_, rec) in gather_by_shard(cluster, &mine) {
+            for (_, rec) in gather_by_key(cluster, &mine) {
                 let rest = total
                     .add_flat(&rec)
                     .expect("every process flattens the same series shape");

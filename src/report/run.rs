@@ -71,11 +71,12 @@ impl std::fmt::Display for Metric<'_> {
 /// `metrics.csv`: `arm,replication,day,metric,value`.
 pub fn metrics_csv(r: &RunResult) -> String {
     // Sized up front (rows × a generous row length): growing by doubling would copy the text
-    // and touch twice the memory.
+    // and touch twice the memory. A day has the DAILY metrics, margin, profit and a column
+    // per channel (as `day_values` gives them).
     let rows: usize = [&r.baseline, &r.scenario]
         .iter()
         .flat_map(|a| &a.series)
-        .map(|s| s.days.len() * (idx::CHANNEL0 + r.channels.len() + 8))
+        .map(|s| s.days.len() * (DAILY.len() + 2 + r.channels.len()))
         .sum();
     let mut out = String::with_capacity(rows * 40);
     out.push_str("arm,replication,day,metric,value\n");

@@ -9,11 +9,10 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp1, Gamma};
 use rayon::prelude::*;
 
-use super::cluster::Solo;
+use super::ctx::context;
 use super::policy::Policy;
 use super::spawn::{Prepared, Priors};
 use super::twin::Twin;
-use super::world::{World, context};
 use super::{RunOptions, rng, run};
 use crate::error::{Error, Result};
 use crate::population::behaviour::Behaviour;
@@ -88,9 +87,13 @@ pub fn measure(s: &Scenario, threads: Option<usize>) -> Result<Measurement> {
     let prep = Prepared::new(s, &scenario);
     let ctx = context(s, &s.behaviour, &policy);
     let t = Instant::now();
-    let world = pool.install(|| World::spawn(&prep, &ctx, s.seed, 0, &Solo));
+    // Spawning alone: each initial twin drawn and built, ready for its first event.
+    pool.install(|| {
+        (0..prep.initial() as u32).into_par_iter().for_each(|id| {
+            black_box(prep.initial_twin(&ctx, s.seed, 0, id));
+        })
+    });
     let spawn_seconds = t.elapsed().as_secs_f64();
-    drop(world);
     let t = Instant::now();
     let twins = res.max_twins;
     pool.install(|| black_box(bare_loop(&s.behaviour, twins, res.simulated_events)));

@@ -1,11 +1,17 @@
 //! The simulation engine: spawns twins, runs baseline and scenario arms side by side with common
 //! random numbers over replications, one seed ⇒ identical results whatever the thread count.
 //!
-//! Each day every shard advances in parallel through the events due that day; then, serially
-//! and in shard order, referrals are resolved and newcomers placed (the synchronisation point).
+//! A twin's life depends on no other twin, so each shard lives its twins through the horizon
+//! one after another, shards in parallel; then the market runs day by day, serially, turning
+//! each day's referrals (in shard order) into newcomers, who are lived the day they arrive.
+//! Both arms share their history up to the scenario's first intervention; there each twin is
+//! copied and lives on under each arm's policy.
 
 pub mod bench;
+pub mod books;
 pub mod cluster;
+pub mod ctx;
+pub mod life;
 pub mod market;
 pub mod policy;
 pub mod rng;
@@ -22,17 +28,13 @@ use crate::metrics::{Series, idx};
 use crate::population::behaviour::Behaviour;
 use crate::scenario::Scenario;
 use cluster::Cluster;
+use ctx::context;
 use policy::Policy;
 use spawn::Prepared;
-use world::{World, context};
 
 /// Stream numbers above every twin id: the market's daily streams and parameter draws.
 const MARKET_STREAM: u64 = 1 << 48;
 const PARAMETER_STREAM: u64 = 1 << 47;
-
-/// Most initial twins for which both arms are held in memory at once (beyond, the scenario
-/// arm recomputes the history it shares with the baseline).
-const SIDE_BY_SIDE_TWINS: usize = 2_000_000;
 
 /// One arm's results over all replications.
 #[derive(Debug, Clone)]
@@ -181,10 +183,6 @@ pub fn run_on(
     } else {
         1
     };
-    // Up to a few million twins, the scenario arm forks from the baseline's world and the two
-    // run side by side: each day ends with a synchronisation, and a core that waits for one
-    // arm's slowest shard can work on the other's. Beyond, one arm at a time halves the memory.
-    let side_by_side = alone && prepared.initial() <= SIDE_BY_SIDE_TWINS;
     let fork = (scenario_policy.first_switch() as usize).min(s.horizon_days as usize);
     let mut rep = 0;
     while rep < reps {
@@ -201,7 +199,7 @@ pub fn run_on(
                 .map(|k| {
                     let b = replication_behaviour(s, seed, k);
                     let arms = [&baseline_policy, &scenario_policy];
-                    replicate(s, &prepared, &b, arms, (seed, k), side_by_side, cluster)
+                    replicate(s, &prepared, &b, arms, (seed, k), cluster)
                 })
                 .collect()
         });
@@ -313,63 +311,35 @@ fn exchange_replications(
         .collect()
 }
 
-/// Both arms of replication `rep`: the baseline from day 0, and the scenario from the
-/// baseline's world on the day its first intervention switches on (before, the two are the
-/// same world: same twins, same random numbers).
+/// Both arms of replication `rep` with behaviour `b` under the two policies.
 fn replicate(
     s: &Scenario,
     prep: &Prepared,
     b: &Behaviour,
     [baseline, scenario]: [&Policy; 2],
     (seed, rep): (u64, u32),
-    side_by_side: bool,
     cluster: &dyn Cluster,
 ) -> [Replication; 2] {
     let (base, scen) = (context(s, b, baseline), context(s, b, scenario));
-    let fork = scenario.first_switch();
-    let history = || {
-        let mut w = World::spawn(prep, &base, seed, rep, cluster);
-        w.run_until(prep, &base, fork, cluster);
-        w
-    };
-    let rest = |mut w: World, ctx| {
-        w.run_until(prep, ctx, s.horizon_days, cluster);
-        w.finish(s, prep, ctx, cluster)
-    };
-    let mut w = history();
-    if fork >= s.horizon_days {
-        let r = rest(w, &base);
-        return [r.clone(), r];
-    }
-    if side_by_side {
-        let mut v = w.clone();
-        v.fork(&base, &scen);
-        let (x, y) = rayon::join(|| rest(w, &base), || rest(v, &scen));
-        [x, y]
-    } else {
-        let x = rest(w, &base);
-        w = history();
-        w.fork(&base, &scen);
-        [x, rest(w, &scen)]
-    }
+    world::replicate(prep, [&base, &scen], seed, rep, cluster)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The scenario arm forked from the baseline's world and the scenario arm recomputed from
-    /// day 0 (what runs too large to hold both arms do) are the same world.
+    /// Both arms are one world until the scenario's first intervention (day 40) and part
+    /// after it; a run is the same whatever the thread count.
     #[test]
-    fn forked_and_recomputed_arms_agree() {
+    fn arms_share_their_history_up_to_the_first_intervention() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.toml");
         std::fs::write(
             &path,
             "name = \"fork\"\nhorizon_days = 120\nreplications = 1\nseed = 7\n\
-             [population]\ncustomers = 3000\n[population.bgnbd]\nr = 0.5\nalpha = 4.0\na = 0.8\nb = 2.5\n\
+             [population]\ncustomers = 40000\n[population.bgnbd]\nr = 0.5\nalpha = 4.0\na = 0.8\nb = 2.5\n\
              [population.channels]\nnames = [\"web\", \"store\"]\n\
-             [population.acquisition]\nmarket_size = 6000\np = 0.01\nq = 0.2\n\
+             [population.acquisition]\nmarket_size = 80000\np = 0.01\nq = 0.2\n\
              [[intervention]]\nkind = \"price_change\"\npercent = -20\nchannel = \"web\"\nstart_day = 40\n\
              [[intervention]]\nkind = \"new_channel\"\nname = \"app\"\nattractiveness = 2\nstart_day = 70\n",
         )
@@ -380,14 +350,20 @@ mod tests {
         let scen = Policy::new(&b, &s.interventions, s.horizon_days);
         let prep = Prepared::new(&s, &scen);
         let solo = &cluster::Solo;
-        let [b1, s1] = replicate(&s, &prep, &b, [&base, &scen], (7, 0), true, solo);
-        let [b2, s2] = replicate(&s, &prep, &b, [&base, &scen], (7, 0), false, solo);
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| replicate(&s, &prep, &b, [&base, &scen], (7, 0), solo))
+        };
+        let [b1, s1] = on(1);
+        let [b2, s2] = on(3);
         assert_eq!(b1.series.days, b2.series.days);
         assert_eq!(s1.series.days, s2.series.days);
-        assert_ne!(
-            b1.series.days, s1.series.days,
-            "the interventions change something"
-        );
+        assert_eq!(s1.clv, s2.clv);
         assert_eq!(b1.series.days[..40], s1.series.days[..40]);
+        assert_ne!(b1.series.days[40..], s1.series.days[40..]);
+        assert!(b1.twins > 40_000 && s1.twins > 40_000, "newcomers arrive");
     }
 }

@@ -3,8 +3,9 @@
 
 use rand::RngExt;
 
+use super::ctx::Ctx;
+use super::life::next_event;
 use super::rng;
-use super::shard::{Ctx, next_event};
 use super::twin::{ALIVE, FIRST, KNOWN, REFERRED, Twin, quantise};
 use crate::population::behaviour::Behaviour;
 use crate::population::behaviour::MAX_CHANNELS;

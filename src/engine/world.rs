@@ -1,134 +1,103 @@
-//! One arm of one replication: the shards, the market and the newcomers so far, advanced day
-//! by day. Both arms share their history until the scenario's first intervention switches on
-//! (common random numbers make it the same history), so a world can be forked there.
+//! One replication, both arms. First every shard lives its initial twins through the horizon,
+//! in parallel (a twin's life depends on no other twin). Then the market runs day by day —
+//! once for the history both arms share, up to the scenario's first intervention, then once
+//! per arm — turning each day's referrals (in shard order) and external adopters into
+//! newcomers, who are lived through the horizon on the day they arrive; their referrals fall
+//! on that day or later, so the market always has every referral of the day it reads.
+//!
+//! Split over processes ([`Cluster`]), shard k lives on process k mod size; each day's
+//! referrals are gathered so that every process runs the same market and lives the newcomers
+//! of its own shards; at the end every shard's accounts are gathered and added in shard order.
 
-use rand_distr::Gamma;
 use rayon::prelude::*;
 
+use super::books::{Books, Referral};
 use super::cluster::{Cluster, gather_by_key, put_record};
+use super::ctx::Ctx;
 use super::market::Market;
-use super::policy::Policy;
-use super::shard::{Ctx, Referral, SHARD_SIZE, Shard};
-use super::spawn::{Prepared, Priors, newcomer};
-use super::twin;
+use super::shard::{SHARD_SIZE, Shard, live_alone};
+use super::spawn::{Prepared, newcomer};
 use super::{MARKET_STREAM, Replication, rng};
-use crate::fit::purchase::PurchaseModel;
 use crate::metrics::{Series, idx};
-use crate::population::behaviour::Behaviour;
-use crate::scenario::Scenario;
 
-/// The read-only context of one arm in one replication.
-pub fn context<'a>(s: &Scenario, b: &'a Behaviour, policy: &'a Policy) -> Ctx<'a> {
-    let delta = (1.0 + s.discount_rate).ln() / 365.0;
-    Ctx {
-        b,
-        policy,
-        horizon: s.horizon_days,
-        pareto: matches!(b.purchase, PurchaseModel::ParetoNbd(_)),
-        discount_per_day: delta,
-        discount_at_day: (0..s.horizon_days)
-            .map(|d| (-delta * d as f64).exp())
-            .collect(),
-        spend_unit: Gamma::new(b.spend.p, 1.0).expect("validated spend shape"),
-        priors: Priors::new(b),
-    }
-}
-
-/// A world in the middle of a replication (this process's part of it: see [`Cluster`]).
-#[derive(Clone)]
-pub struct World {
-    /// This process's shards in order: local shard j is shard j × size + rank.
-    shards: Vec<Shard>,
+/// Which shards are this process's, and where newcomers go.
+#[derive(Clone, Copy)]
+struct Layout {
     rank: usize,
     size: usize,
-    market: Market,
-    next_id: u64,
-    /// Referral rewards and marketing costs, which belong to no shard.
-    market_series: Series,
-    /// The next day to simulate.
-    day: u32,
-    seed: u64,
-    rep: u32,
-    /// Today's referrals from every shard, in shard order.
-    referrals: Vec<Referral>,
-    /// Newcomers won on the current day: (node, referred).
-    won: Vec<(u32, bool)>,
-    external: Vec<u32>,
+    /// Initial twins.
+    initial: usize,
+    /// Shards in all processes: blocks of [`SHARD_SIZE`] initial twins, at least one.
+    shards: usize,
 }
 
-impl World {
-    /// The initial twins of replication `rep`, before day 0 (this process's shards).
-    pub fn spawn(prep: &Prepared, ctx: &Ctx, seed: u64, rep: u32, cluster: &dyn Cluster) -> World {
-        let (rank, size) = (cluster.rank(), cluster.size());
-        let n0 = prep.initial();
-        let n_shards = n0.div_ceil(SHARD_SIZE).max(1);
-        // Twins are drawn in parallel within each shard, not a shard per thread: a population
-        // of a few shards would leave a core idle while the last shard is drawn.
-        let shards: Vec<Shard> = (rank..n_shards)
-            .step_by(size)
-            .map(|k| {
-                let ids = k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(n0);
-                let mut twins = Vec::with_capacity(SHARD_SIZE);
-                ids.into_par_iter()
-                    .map(|id| prep.initial_twin(ctx, seed, rep, id as u32))
-                    .collect_into_vec(&mut twins);
-                Shard::with_twins(twins, ctx)
-            })
-            .collect();
-        World {
-            shards,
-            rank,
-            size,
-            market: Market::new(ctx.b.bass, ctx.b.network, n0 as u64),
-            next_id: n0 as u64,
-            market_series: Series::new(ctx.horizon as usize),
-            day: 0,
-            seed,
-            rep,
-            referrals: Vec::new(),
-            won: Vec::new(),
-            external: Vec::new(),
-        }
-    }
-
+impl Layout {
     /// Global number of local shard `j`.
     fn global(&self, j: usize) -> usize {
         j * self.size + self.rank
     }
 
-    /// Simulates the days from the current one up to (not including) `end`.
-    pub fn run_until(&mut self, prep: &Prepared, ctx: &Ctx, end: u32, cluster: &dyn Cluster) {
-        while self.day < end.min(ctx.horizon) {
-            let day = self.day;
-            self.shards.par_iter_mut().for_each(|sh| sh.step(ctx, day));
-            self.gather_referrals(cluster);
-            self.synchronise(prep, ctx, day);
-            self.day += 1;
-        }
+    /// Local number of the shard that newcomer `id` joins, if it is this process's: newcomers
+    /// are dealt round robin, so that each day's few spread over all shards (and cores).
+    fn newcomer_shard(&self, id: u64) -> Option<usize> {
+        let k = ((id - self.initial as u64) % self.shards as u64) as usize;
+        (k % self.size == self.rank).then_some(k / self.size)
     }
+}
 
-    /// Today's referrals of every shard of every process, in shard order.
-    fn gather_referrals(&mut self, cluster: &dyn Cluster) {
+/// What every day's synchronisation needs besides the shards.
+struct Env<'p, 's> {
+    prep: &'p Prepared<'s>,
+    seed: u64,
+    rep: u32,
+    layout: Layout,
+    cluster: &'p dyn Cluster,
+}
+
+/// The market's side of an arm (or of the shared history): prospects, ids handed out so far,
+/// its own costs, and buffers reused from day to day.
+#[derive(Clone)]
+struct Exchange {
+    market: Market,
+    next_id: u64,
+    /// Referral rewards and marketing costs, which belong to no shard.
+    series: Series,
+    referrals: Vec<Referral>,
+    won: Vec<(u32, bool)>,
+    external: Vec<u32>,
+    /// Today's newcomers of each local shard: (id, node, referred).
+    arrivals: Vec<Vec<(u32, u32, bool)>>,
+}
+
+impl Exchange {
+    /// Today's referrals of every shard of every process, in shard order, into `referrals`.
+    fn gather<B>(
+        &mut self,
+        blocks: &mut [B],
+        books: &impl Fn(&mut B) -> &mut Books,
+        day: u32,
+        env: &Env,
+    ) {
         self.referrals.clear();
-        if self.size == 1 {
-            for sh in &mut self.shards {
-                self.referrals.append(&mut sh.referrals);
+        if env.layout.size == 1 {
+            for b in blocks.iter_mut() {
+                books(b).take_referrals(day, &mut self.referrals);
             }
             return;
         }
         let mut mine = Vec::new();
-        for j in 0..self.shards.len() {
-            let k = self.global(j);
-            let sh = &mut self.shards[j];
-            if !sh.referrals.is_empty() {
-                put_record(&mut mine, k, |o| {
-                    for r in sh.referrals.drain(..) {
+        for (j, b) in blocks.iter_mut().enumerate() {
+            let bk = books(b);
+            if !bk.referrals(day).is_empty() {
+                put_record(&mut mine, env.layout.global(j), |o| {
+                    for r in bk.referrals(day) {
                         o.extend([r.node as f64, r.reward]);
                     }
                 });
+                bk.take_referrals(day, &mut Vec::new());
             }
         }
-        for (_, rec) in gather_by_key(cluster, &mine) {
+        for (_, rec) in gather_by_key(env.cluster, &mine) {
             self.referrals.extend(rec.chunks_exact(2).map(|r| Referral {
                 node: r[0] as u32,
                 reward: r[1],
@@ -136,12 +105,12 @@ impl World {
         }
     }
 
-    /// The end of a day: referrals in shard order, then external adopters; the newcomers they
-    /// bring are born the next day, each in its shard's process. Every process runs the same
-    /// market on the same referrals and random numbers, so all agree on who arrives.
-    fn synchronise(&mut self, prep: &Prepared, ctx: &Ctx, day: u32) {
-        let (seed, rep) = (self.seed, self.rep);
-        let mut mr = rng::stream(seed, rep as u64, MARKET_STREAM + day as u64);
+    /// The end of `day`: referrals in shard order, then external adopters; the newcomers
+    /// they bring are born the next day and dealt to their shards (this process's only).
+    /// Every process runs the same market on the same referrals and random numbers, so all
+    /// agree on who arrives.
+    fn synchronise(&mut self, ctx: &Ctx, day: u32, env: &Env) {
+        let mut mr = rng::stream(env.seed, env.rep as u64, MARKET_STREAM + day as u64);
         self.won.clear();
         for r in &self.referrals {
             if let Some(node) = self
@@ -149,114 +118,250 @@ impl World {
                 .refer(r.node, ctx.b.referral_conversion, &mut mr)
             {
                 self.won.push((node, true));
-                self.market_series.days[day as usize][idx::INTERVENTION_COST] += r.reward;
+                self.series.days[day as usize][idx::INTERVENTION_COST] += r.reward;
             }
         }
         let (push, cost) = ctx.policy.marketing(day);
-        self.market_series.days[day as usize][idx::INTERVENTION_COST] += cost;
+        self.series.days[day as usize][idx::INTERVENTION_COST] += cost;
         self.market.external(push, &mut mr, &mut self.external);
         self.won.extend(self.external.iter().map(|&n| (n, false)));
-        let born = day + 1;
-        if born >= ctx.horizon {
+        self.arrivals.iter_mut().for_each(Vec::clear);
+        if day + 1 >= ctx.horizon {
             return;
         }
         for &(node, referred) in &self.won {
             let id = self.next_id;
             self.next_id += 1;
-            let k = (id as usize) / SHARD_SIZE;
-            if k % self.size != self.rank {
-                continue;
+            if let Some(j) = env.layout.newcomer_shard(id) {
+                self.arrivals[j].push((id as u32, node, referred));
             }
-            let j = k / self.size;
-            while self.shards.len() <= j {
-                self.shards.push(Shard::new(ctx.horizon));
-            }
-            let twin = newcomer(prep, ctx, seed, rep, id as u32, node, born, referred);
-            let d = &mut self.shards[j].series.days[born as usize];
-            d[if referred {
-                idx::NEW_REFERRED
-            } else {
-                idx::NEW_EXTERNAL
-            }] += 1.0;
-            self.shards[j].push(twin, ctx);
         }
     }
 
-    /// Moves this world, simulated so far under `from` (the baseline: no intervention, so
-    /// constant effects), under `to` from today on. A twin's pending wait was drawn as an
-    /// exponential amount of hazard; what is left of it at today's start is the baseline rate
-    /// times the time still to go, and `to` spends that remainder at its own rates: exactly
-    /// the event time `to` would have given the same draw, with no extra random number.
-    pub fn fork(&mut self, from: &Ctx, to: &Ctx) {
-        let day = self.day;
-        self.shards
-            .par_iter_mut()
-            .for_each(|sh| sh.fork(from, to, day));
-    }
-
-    /// Closes the books at the horizon and adds up every process's shards in shard order.
-    pub fn finish(
-        mut self,
-        s: &Scenario,
-        prep: &Prepared,
+    /// Runs the market on each of `days`: gathers the day's referrals from `books` of each
+    /// block, and `welcome`s each newcomer into its block the day it is born (in parallel
+    /// over blocks, in id order within one).
+    fn run<B: Send>(
+        &mut self,
+        blocks: &mut [B],
+        days: std::ops::Range<u32>,
         ctx: &Ctx,
-        cluster: &dyn Cluster,
-    ) -> Replication {
-        // CLV bins of half a mean purchase: fine enough to show the shape, the same for both arms.
-        let mean = s.behaviour.spend.mean_spend();
-        let width = if mean.is_finite() { 0.5 * mean } else { 10.0 };
-        self.shards.par_iter_mut().for_each(|sh| {
-            sh.finish(ctx);
-            sh.bin_clv(width);
-        });
-        let mut total = std::mem::replace(&mut self.market_series, Series::new(0));
-        total.clv_bin_width = width;
-        let (mut clv, mut purchases) = (vec![0.0f32; prep.known()], vec![0u16; prep.known()]);
-        fn known(sh: &Shard) -> impl Iterator<Item = (usize, f32, u16)> + '_ {
-            sh.twins
-                .iter()
-                .filter(|tw| tw.flags & twin::KNOWN != 0)
-                .map(|tw| (tw.id as usize, tw.clv, tw.purchases))
-        }
-        if self.size == 1 {
-            for sh in &self.shards {
-                total.add(&sh.series);
-                for (id, c, p) in known(sh) {
-                    (clv[id], purchases[id]) = (c, p);
-                }
-            }
-        } else {
-            let mut mine = Vec::new();
-            for (j, sh) in self.shards.iter().enumerate() {
-                put_record(&mut mine, self.global(j), |o| {
-                    sh.series.flatten_into(o);
-                    for (id, c, p) in known(sh) {
-                        o.extend([id as f64, c as f64, p as f64]);
+        env: &Env,
+        books: impl Fn(&mut B) -> &mut Books + Sync,
+        welcome: impl Fn(&mut B, super::twin::Twin) + Sync,
+    ) {
+        for day in days {
+            self.gather(blocks, &books, day, env);
+            self.synchronise(ctx, day, env);
+            let born = day + 1;
+            blocks
+                .par_iter_mut()
+                .zip(&self.arrivals)
+                .filter(|(_, a)| !a.is_empty())
+                .for_each(|(b, arrivals)| {
+                    for &(id, node, referred) in arrivals {
+                        let new = if referred {
+                            idx::NEW_REFERRED
+                        } else {
+                            idx::NEW_EXTERNAL
+                        };
+                        books(b).series.days[born as usize][new] += 1.0;
+                        let (p, s, r) = (env.prep, env.seed, env.rep);
+                        let tw = newcomer(p, ctx, s, r, id, node, born, referred);
+                        welcome(b, tw);
                     }
                 });
+        }
+    }
+}
+
+/// Both arms of replication `rep` under `ctxs` (baseline, scenario); this process's part of
+/// it, with every process getting the whole result.
+pub fn replicate(
+    prep: &Prepared,
+    ctxs: [&Ctx; 2],
+    seed: u64,
+    rep: u32,
+    cluster: &dyn Cluster,
+) -> [Replication; 2] {
+    let [base, scen] = ctxs;
+    let horizon = base.horizon;
+    let fork = scen.policy.first_switch().min(horizon);
+    let forked = fork < horizon;
+    let initial = prep.initial();
+    let layout = Layout {
+        rank: cluster.rank(),
+        size: cluster.size(),
+        initial,
+        shards: initial.div_ceil(SHARD_SIZE).max(1),
+    };
+    let env = Env {
+        prep,
+        seed,
+        rep,
+        layout,
+        cluster,
+    };
+    let mut shards: Vec<Shard> = (layout.rank..layout.shards)
+        .step_by(layout.size)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|k| {
+            let mut sh = Shard::new(horizon, forked);
+            for id in k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(initial) {
+                let tw = prep.initial_twin(base, seed, rep, id as u32);
+                sh.live_joint(tw, ctxs, fork);
             }
-            for (_, rec) in gather_by_key(cluster, &mine) {
-                let rest = total
-                    .add_flat(&rec)
-                    .expect("every process flattens the same series shape");
-                for r in rest.chunks_exact(3) {
-                    (clv[r[0] as usize], purchases[r[0] as usize]) = (r[1] as f32, r[2] as u16);
+            sh
+        })
+        .collect();
+    let mut shared = Exchange {
+        market: Market::new(base.b.bass, base.b.network, initial as u64),
+        next_id: initial as u64,
+        series: Series::new(horizon as usize),
+        referrals: Vec::new(),
+        won: Vec::new(),
+        external: Vec::new(),
+        arrivals: vec![Vec::new(); shards.len()],
+    };
+    shared.run(
+        &mut shards,
+        0..fork,
+        base,
+        &env,
+        |sh| &mut sh.shared,
+        |sh, tw| sh.live_joint(tw, ctxs, fork),
+    );
+    let mut arms = [None, None];
+    if forked {
+        let mut parted = [shared.clone(), shared.clone()];
+        parted
+            .iter_mut()
+            .for_each(|x| x.series = Series::new(horizon as usize));
+        let (mut a, mut b): (Vec<&mut Books>, Vec<&mut Books>) = shards
+            .iter_mut()
+            .map(|sh| {
+                let [a, b] = sh.arms_mut().expect("forked shards hold both arms");
+                (a, b)
+            })
+            .unzip();
+        let [pa, pb] = &mut parted;
+        let arm = |x: &mut Exchange, books: &mut [&mut Books], ctx: &Ctx| {
+            x.run(
+                books,
+                fork..horizon,
+                ctx,
+                &env,
+                |b| &mut **b,
+                |b, tw| live_alone(b, tw, ctx),
+            );
+        };
+        if layout.size == 1 {
+            rayon::join(|| arm(pa, &mut a, base), || arm(pb, &mut b, scen));
+        } else {
+            // Every exchange is a collective call: one arm after the other on every process.
+            arm(pa, &mut a, base);
+            arm(pb, &mut b, scen);
+        }
+        arms = parted.map(Some);
+    }
+    finish(shards, &shared, arms, ctxs, &env)
+}
+
+/// Closes the books and adds up every process's shards in shard order: an arm is the shared
+/// history plus its own part, market first.
+fn finish(
+    mut shards: Vec<Shard>,
+    shared: &Exchange,
+    arms: [Option<Exchange>; 2],
+    ctxs: [&Ctx; 2],
+    env: &Env,
+) -> [Replication; 2] {
+    shards.par_iter_mut().for_each(|sh| {
+        sh.shared.finish();
+        if let Some(arms) = sh.arms_mut() {
+            arms.iter_mut().for_each(Books::finish);
+        }
+    });
+    let known = env.prep.known();
+    let forked = arms[0].is_some();
+    let mut out: [(Series, Vec<f32>, Vec<u16>); 2] = std::array::from_fn(|a| {
+        let mut total = shared.series.clone();
+        if let Some(x) = &arms[a] {
+            total.add(&x.series);
+        }
+        (total, vec![0.0f32; known], vec![0u16; known])
+    });
+    // Arm a's known results; without a fork both arms have the baseline's.
+    let pick = |a: usize| if forked { a } else { 0 };
+    if env.layout.size == 1 {
+        for (k, sh) in shards.iter().enumerate() {
+            for (a, (total, clv, purchases)) in out.iter_mut().enumerate() {
+                total.add(&sh.shared.series);
+                if let Some(arms) = sh.arms() {
+                    total.add(&arms[a].series);
+                }
+                for (i, &(c, p)) in sh.known[pick(a)].iter().enumerate() {
+                    (clv[k * SHARD_SIZE + i], purchases[k * SHARD_SIZE + i]) = (c, p);
                 }
             }
         }
-        total.margin_rate = ctx.b.margin;
-        total.finish();
-        let events = total
+    } else {
+        let mut mine = Vec::new();
+        for (j, sh) in shards.iter().enumerate() {
+            put_record(&mut mine, env.layout.global(j), |o| {
+                sh.shared.series.flatten_into(o);
+                if let Some(arms) = sh.arms() {
+                    arms.iter().for_each(|b| b.series.flatten_into(o));
+                }
+                for a in 0..2 {
+                    o.extend(
+                        sh.known[pick(a)]
+                            .iter()
+                            .flat_map(|&(c, p)| [c as f64, p as f64]),
+                    );
+                }
+            });
+        }
+        for (k, rec) in gather_by_key(env.cluster, &mine) {
+            let bad = "every process flattens the same series shape";
+            let [(t0, c0, p0), (t1, c1, p1)] = &mut out;
+            t1.add_flat(&rec).expect(bad);
+            let mut rest = t0.add_flat(&rec).expect(bad);
+            if forked {
+                rest = t1.add_flat(t0.add_flat(rest).expect(bad)).expect(bad);
+            }
+            let n = rest.len() / 4;
+            for ((clv, purchases), part) in [(c0, p0), (c1, p1)]
+                .into_iter()
+                .zip(rest.chunks_exact(2 * n.max(1)))
+            {
+                for (i, r) in part.chunks_exact(2).enumerate() {
+                    (clv[k * SHARD_SIZE + i], purchases[k * SHARD_SIZE + i]) =
+                        (r[0] as f32, r[1] as u16);
+                }
+            }
+        }
+    }
+    let mut a = 0;
+    out.map(|(mut series, clv, purchases)| {
+        let ctx = ctxs[a];
+        let twins = arms[a].as_ref().map_or(shared.next_id, |x| x.next_id);
+        a += 1;
+        series.clv_bin_width = ctx.clv_bin_width;
+        series.margin_rate = ctx.b.margin;
+        series.finish();
+        let events = series
             .days
             .iter()
             .map(|d| (d[idx::PURCHASES] + d[idx::CHURNED]) as u64)
             .sum();
         Replication {
-            series: total,
+            series,
             events,
-            twins: self.next_id,
+            twins,
             clv,
             purchases,
         }
-    }
+    })
 }

@@ -1,0 +1,104 @@
+//! One arm's accounts for one shard: the daily metrics, the referrals made on each day (which
+//! the market reads at that day's synchronisation) and the per-customer intervention costs.
+
+use super::ctx::Ctx;
+use super::policy::Policy;
+use super::twin::{FIRST, Twin};
+use crate::metrics::{CLV_BINS, Series, idx};
+
+/// A referral: who made it, from which node, and the reward promised.
+#[derive(Debug, Clone, Copy)]
+pub struct Referral {
+    /// Referrer's node.
+    pub node: u32,
+    /// Reward per customer won.
+    pub reward: f64,
+}
+
+/// One arm's accounts for one shard.
+#[derive(Clone)]
+pub struct Books {
+    /// Metrics.
+    pub series: Series,
+    /// Referrals made on each day, in the order of the twins that made them.
+    referrals: Vec<Vec<Referral>>,
+    /// Difference array of per-day intervention costs charged per targeted customer.
+    cost_diff: Vec<f64>,
+}
+
+impl Books {
+    /// Empty accounts for a horizon.
+    pub fn new(horizon: u32) -> Books {
+        Books {
+            series: Series::new(horizon as usize),
+            referrals: vec![Vec::new(); horizon as usize],
+            cost_diff: vec![0.0; horizon as usize + 1],
+        }
+    }
+
+    /// Counts a twin in on the day it becomes a customer (day 0 for the initial ones).
+    pub fn enrol(&mut self, tw: &Twin) {
+        if !tw.alive() {
+            return;
+        }
+        if tw.born == 0 && tw.flags & FIRST == 0 {
+            self.series.initial += 1.0;
+        } else {
+            self.series.days[tw.born as usize][idx::ACTIVE] += 1.0;
+        }
+        self.series.cohort_size[tw.cohort as usize] += 1.0;
+    }
+
+    /// Records a referral made on `day`.
+    #[inline]
+    pub fn refer(&mut self, day: u32, r: Referral) {
+        self.referrals[day as usize].push(r);
+    }
+
+    /// Moves the referrals made on `day` to the end of `out`.
+    pub fn take_referrals(&mut self, day: u32, out: &mut Vec<Referral>) {
+        out.append(&mut self.referrals[day as usize]);
+    }
+
+    /// The referrals made on `day`.
+    pub fn referrals(&self, day: u32) -> &[Referral] {
+        &self.referrals[day as usize]
+    }
+
+    /// Books per-customer-per-day intervention costs for days [from, to) of one twin.
+    pub fn charge(&mut self, policy: &Policy, from: u32, to: u32, segments: u16) {
+        if from >= to || !policy.charges_per_customer() {
+            return;
+        }
+        // Costs only change at breakpoints: charge piecewise.
+        let mut a = from;
+        while a < to {
+            let b = (policy.next_breakpoint(a as f32) as u32).min(to).max(a + 1);
+            let c = policy.daily_cost(a, segments);
+            if c != 0.0 {
+                self.cost_diff[a as usize] += c;
+                self.cost_diff[b as usize] -= c;
+            }
+            a = b;
+        }
+    }
+
+    /// Closes a twin's account at the horizon: the costs of one still alive, and its CLV bin.
+    pub fn close(&mut self, tw: &Twin, ctx: &Ctx) {
+        if tw.alive() {
+            self.charge(ctx.policy, tw.born as u32, ctx.horizon, tw.segments);
+        }
+        let bin = ((tw.clv as f64 / ctx.clv_bin_width) as usize).min(CLV_BINS - 1);
+        self.series.clv_bins[bin] += 1.0;
+    }
+
+    /// Closes the books: the per-customer costs become the cost column.
+    pub fn finish(&mut self) {
+        let mut level = 0.0;
+        for (d, diff) in self.series.days.iter_mut().zip(&self.cost_diff) {
+            level += diff;
+            d[idx::INTERVENTION_COST] += level;
+        }
+        self.cost_diff.iter_mut().for_each(|c| *c = 0.0);
+    }
+}

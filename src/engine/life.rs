@@ -1,0 +1,266 @@
+//! A twin's life: its events one after another, from its current state to a given day, into
+//! one arm's books. Nothing a twin does depends on other twins (referrals and the market only
+//! bring newcomers), so a twin is lived through the horizon in one go while its state sits in
+//! registers, instead of being fetched from memory at every event.
+
+use rand::RngExt;
+
+use super::books::{Books, Referral};
+use super::ctx::Ctx;
+use super::policy::Effects;
+use super::twin::{ALIVE, FIRST, SCARRED, Twin};
+use crate::metrics::idx;
+use crate::population::behaviour::MAX_CHANNELS;
+
+/// Lives `tw` through its events before day `end` (at most the horizon) under `ctx`.
+pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
+    let end = end.min(ctx.horizon) as f32;
+    while tw.alive() {
+        let t = tw.next;
+        // A twin that never buys again has an infinite time.
+        if t >= end || t.is_nan() {
+            return;
+        }
+        let day = t as u32;
+        let e = ctx.policy.effects(day, tw.segments);
+        let (weights, total, base) = ctx.policy.channel_weights(&tw.weights, &e);
+        if ctx.pareto && tw.flags & FIRST == 0 {
+            let lam = purchase_rate(tw, &e, total, base);
+            let mu = dropout_rate(tw, ctx, &e);
+            if tw.rng.random::<f64>() * (lam + mu) < mu {
+                die(tw, ctx, books, day);
+                return;
+            }
+        }
+        if purchase(tw, ctx, books, (t, day), &e, (&weights, total)) {
+            return;
+        }
+        tw.next = next_event(tw, ctx, t);
+    }
+}
+
+/// One purchase with everything that rides on it; returns whether the twin dropped out.
+fn purchase(
+    tw: &mut Twin,
+    ctx: &Ctx,
+    books: &mut Books,
+    (t, day): (f32, u32),
+    e: &Effects,
+    (weights, total): (&[f64; MAX_CHANNELS], f64),
+) -> bool {
+    let b = ctx.b;
+    debug_assert!(tw.alive(), "a dropped-out twin must never purchase");
+    tw.purchases = tw.purchases.saturating_add(1);
+    // Every purchase draws the same numbers in the same order, whatever happens, so that
+    // baseline and scenario stay aligned (common random numbers).
+    let u_channel = tw.rng.random::<f64>() * total;
+    let raw = rand_distr::Distribution::sample(&ctx.spend_unit, &mut tw.rng) / tw.nu as f64;
+    let [u_up, u_cross, u_contact, u_bad, u_ref, u_drop]: [f64; 6] =
+        std::array::from_fn(|_| tw.rng.random());
+    let mut c = 0;
+    let mut acc = 0.0;
+    for (k, w) in weights.iter().enumerate().take(ctx.policy.channels.len()) {
+        acc += w;
+        if *w > 0.0 {
+            c = k;
+            if u_channel < acc {
+                break;
+            }
+        }
+    }
+    let mut amount = raw * e.price[c];
+    let d = &mut books.series.days[day as usize];
+    if u_up < tw.upsell as f64 {
+        amount *= 1.0 + b.upsell_uplift;
+        d[idx::UPSELLS] += 1.0;
+    }
+    if u_cross < tw.cross as f64 {
+        amount += raw * e.price[c] * b.cross_sell_amount;
+        d[idx::CROSS_SELLS] += 1.0;
+    }
+    d[idx::PURCHASES] += 1.0;
+    d[idx::CHANNEL0 + c] += 1.0;
+    d[idx::REVENUE] += amount;
+    let discounted = amount * ctx.discount(t, day);
+    d[idx::DISCOUNTED_REVENUE] += discounted;
+    tw.clv += discounted as f32;
+    d[idx::COST_TO_SERVE] += e.cost[c] * (1.0 - b.self_service).powi(tw.good as i32);
+    if u_contact < b.contact_probability {
+        d[idx::CONTACTS] += 1.0;
+        d[idx::COST_TO_SERVE] += b.contact_cost;
+    }
+    let bad = u_bad < e.bad[c];
+    if bad {
+        d[idx::BAD] += 1.0;
+    } else {
+        tw.good = tw.good.saturating_add(1);
+        if u_ref < tw.refer as f64 * e.referral {
+            d[idx::REFERRALS] += 1.0;
+            books.refer(
+                day,
+                Referral {
+                    node: tw.node,
+                    reward: e.reward,
+                },
+            );
+        }
+    }
+    let first = tw.flags & FIRST != 0;
+    tw.flags &= !FIRST;
+    if ctx.pareto {
+        if bad {
+            tw.flags |= SCARRED;
+        }
+        return false;
+    }
+    let p = tw.dropout as f64 * e.dropout * if bad { b.kappa } else { 1.0 };
+    if !first && u_drop < p {
+        die(tw, ctx, books, day);
+        return true;
+    }
+    false
+}
+
+fn die(tw: &mut Twin, ctx: &Ctx, books: &mut Books, day: u32) {
+    tw.flags &= !ALIVE;
+    let s = &mut books.series;
+    let d = &mut s.days[day as usize];
+    d[idx::CHURNED] += 1.0;
+    d[idx::ACTIVE] -= 1.0;
+    let months = s.cohort_deaths[tw.cohort as usize].len();
+    s.cohort_deaths[tw.cohort as usize][(day as usize / 30).min(months - 1)] += 1.0;
+    books.charge(ctx.policy, tw.born as u32, day + 1, tw.segments);
+}
+
+#[inline]
+fn purchase_rate(tw: &Twin, e: &Effects, total: f64, base: f64) -> f64 {
+    if base <= 0.0 {
+        0.0
+    } else {
+        tw.lambda as f64 * e.access * total / base
+    }
+}
+
+#[inline]
+fn dropout_rate(tw: &Twin, ctx: &Ctx, e: &Effects) -> f64 {
+    if !ctx.pareto {
+        return 0.0;
+    }
+    tw.dropout as f64
+        * e.dropout
+        * if tw.flags & SCARRED != 0 {
+            ctx.b.kappa
+        } else {
+            1.0
+        }
+}
+
+/// Hazard (purchase plus, for Pareto/NBD, dropout) of a twin under `ctx` on `day`.
+#[inline]
+fn hazard(tw: &Twin, ctx: &Ctx, day: u32) -> f64 {
+    let e = ctx.policy.effects(day, tw.segments);
+    let (_, total, base) = ctx.policy.channel_weights(&tw.weights, &e);
+    purchase_rate(tw, &e, total, base) + dropout_rate(tw, ctx, &e)
+}
+
+/// Time of the twin's next event after `t`: an exponential amount of hazard, spent across the
+/// days where interventions switch.
+pub fn next_event(tw: &mut Twin, ctx: &Ctx, t: f32) -> f32 {
+    let budget: f64 = tw.rng.sample(rand_distr::Exp1);
+    spend_hazard(tw, ctx, t, budget)
+}
+
+/// Moves a twin lived under `from` (the baseline: no intervention, so constant effects) up to
+/// the start of `day` under `to` from then on. Its pending wait was drawn as an exponential
+/// amount of hazard; what is left of it is the baseline rate times the time still to go, and
+/// `to` spends that at its own rates: exactly the time `to` would have given the same draw,
+/// with no extra random number. A twin whose rates `to` leaves alone keeps its time exactly;
+/// a newcomer's first purchase falls within its first day whatever the policy.
+pub fn fork(tw: &mut Twin, from: &Ctx, to: &Ctx, day: u32) {
+    if !tw.alive() || tw.flags & FIRST != 0 || !tw.next.is_finite() {
+        return;
+    }
+    debug_assert!(tw.next >= day as f32, "an event before the fork");
+    let rate = hazard(tw, from, day);
+    let mut now = day as f32;
+    while now < to.horizon as f32 && hazard(tw, to, now as u32) == rate {
+        now = to.policy.next_breakpoint(now);
+    }
+    if now >= to.horizon as f32 {
+        return;
+    }
+    let left = rate * (tw.next as f64 - day as f64);
+    tw.next = spend_hazard(tw, to, day as f32, left.max(0.0));
+}
+
+/// When a twin at time `t` with `budget` of hazard to go has its event. Past the last
+/// breakpoint the time is given even beyond the horizon (no event within the run), so that
+/// [`fork`] can recover the remainder; infinity means a zero rate for good.
+fn spend_hazard(tw: &Twin, ctx: &Ctx, t: f32, mut budget: f64) -> f32 {
+    let horizon = ctx.horizon as f64;
+    let mut now = t as f64;
+    loop {
+        if now >= horizon {
+            return f32::INFINITY;
+        }
+        let rate = hazard(tw, ctx, now as u32);
+        let edge = ctx.policy.next_breakpoint(now as f32) as f64;
+        if rate > 0.0 && (now + budget / rate < edge || edge >= horizon) {
+            // Never report an event at exactly the time of the last one (f32 rounding).
+            let next = (now + budget / rate) as f32;
+            return if next <= t {
+                f32::from_bits(t.to_bits() + 1)
+            } else {
+                next
+            };
+        }
+        if edge >= horizon {
+            return f32::INFINITY;
+        }
+        budget -= rate * (edge - now);
+        now = edge;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ctx::context;
+    use crate::engine::policy::Policy;
+    use crate::engine::spawn::Prepared;
+
+    /// A life lived in pieces (up to some day, then on) is the life lived in one go: the
+    /// twin's state and its accounts are the same bits, whatever the pieces.
+    #[test]
+    fn a_life_in_pieces_is_the_life_in_one_go() {
+        let s = crate::scenario::load_str(
+            "name = \"life\"\nhorizon_days = 200\nreplications = 1\nseed = 3\n\
+             [population]\ncustomers = 300\n[population.bgnbd]\nr = 2.0\nalpha = 8.0\na = 0.3\nb = 6.0\n\
+             [population.referral]\nprobability = 0.2\n\
+             [population.channels]\nnames = [\"web\", \"store\"]\n\
+             [[intervention]]\nkind = \"price_change\"\npercent = 10\nstart_day = 50\nend_day = 120\n",
+            std::path::Path::new("life.toml"),
+        )
+        .unwrap();
+        let policy = Policy::new(&s.behaviour, &s.interventions, s.horizon_days);
+        let prep = Prepared::new(&s, &policy);
+        let ctx = context(&s, &s.behaviour, &policy);
+        let mut events = 0.0;
+        for id in 0..300 {
+            let tw = prep.initial_twin(&ctx, 3, 0, id);
+            let (mut whole, mut pieces) = (tw.clone(), tw);
+            let (mut a, mut b) = (Books::new(200), Books::new(200));
+            live(&mut whole, &ctx, &mut a, 200);
+            for end in [0, 37, 50, 51, 119, 200, 400] {
+                live(&mut pieces, &ctx, &mut b, end);
+            }
+            assert_eq!(format!("{whole:?}"), format!("{pieces:?}"));
+            assert_eq!(a.series.days, b.series.days);
+            events += a.series.days.iter().map(|d| d[idx::PURCHASES]).sum::<f64>();
+            for day in 0..200 {
+                assert_eq!(a.referrals(day).len(), b.referrals(day).len());
+            }
+        }
+        assert!(events > 300.0, "twins buy: {events}");
+    }
+}

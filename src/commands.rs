@@ -60,18 +60,20 @@ fn bench(a: BenchArgs, status: &Status) -> Result<ExitCode> {
     const REFERENCE: &str = include_str!("../scenarios/reference-model.toml");
     const ALL: &str = include_str!("../benches/scenarios/million.toml");
     println!(
-        "{:<10} {:>11} {:>8} {:>12} {:>11} {:>9} {:>10} {:>7} {:>12} {:>9} {:>10} {:>9}",
+        "{:<10} {:>10} {:>10} {:>7} {:>11} {:>10} {:>8} {:>10} {:>6} {:>10} {:>7} {:>7} {:>9} {:>7}",
         "workload",
         "twins",
+        "spawned",
         "threads",
         "events",
         "events/s",
         "ns/event",
         "bare ns/ev",
         "ratio",
-        "spawned/s",
+        "spawn/s",
         "ns/twin",
-        "bytes/twin",
+        "state B",
+        "RSS B/twin",
         "peak MB"
     );
     for w in &a.workload {
@@ -88,11 +90,13 @@ fn bench(a: BenchArgs, status: &Status) -> Result<ExitCode> {
             if s.behaviour.bass.market_size > 0 {
                 s.behaviour.bass.market_size = n * 3;
             }
-            let m = twinsim::engine::bench::measure(&s, a.threads)?;
+            let m = twinsim::engine::bench::measure(&s, a.threads, a.repeat as usize)?;
+            let unknown = || "n/a".to_string();
             println!(
-                "{:<10} {:>11} {:>8} {:>12} {:>11.3e} {:>9.1} {:>10.1} {:>7.2} {:>12.3e} {:>9.0} {:>10} {:>9}",
+                "{:<10} {:>10} {:>10} {:>7} {:>11} {:>10.3e} {:>8.1} {:>10.1} {:>6.2} {:>10.3e} {:>7.0} {:>7} {:>9} {:>7}",
                 name,
                 m.twins,
+                m.spawned,
                 m.threads,
                 m.events,
                 m.events_per_second(),
@@ -102,8 +106,10 @@ fn bench(a: BenchArgs, status: &Status) -> Result<ExitCode> {
                 m.twins_per_second(),
                 m.ns_per_twin(),
                 m.twin_bytes,
+                m.resident_bytes_per_twin()
+                    .map_or_else(unknown, |b| format!("{b:.0}")),
                 m.peak_rss
-                    .map_or("n/a".to_string(), |b| format!("{:.0}", b as f64 / 1e6))
+                    .map_or_else(unknown, |b| format!("{:.0}", b as f64 / 1e6))
             );
         }
     }

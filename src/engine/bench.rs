@@ -23,19 +23,20 @@ use crate::scenario::Scenario;
 pub struct Measurement {
     /// Initial twins.
     pub twins: u64,
-    /// Most twins in an arm, newcomers included.
-    pub max_twins: u64,
+    /// Twins spawned by the run: initial ones and every newcomer, those that joined before
+    /// the arms parted counted once.
+    pub spawned: u64,
     /// Worker threads.
     pub threads: usize,
     /// Events simulated (the history both arms share counted once).
     pub events: u64,
-    /// Wall time of the whole run, both arms, in seconds.
+    /// Wall time of the whole run, both arms, in seconds (median of the repeats).
     pub run_seconds: f64,
-    /// Wall time of spawning the initial twins once, in seconds.
+    /// Wall time of spawning the initial twins once, in seconds (median of the repeats).
     pub spawn_seconds: f64,
-    /// Wall time of the bare loop drawing the run's random numbers, in seconds.
+    /// Wall time of the bare loop drawing the run's random numbers, in seconds (median).
     pub bare_seconds: f64,
-    /// Bytes of one twin's state plus its calendar entry.
+    /// Bytes of one twin's state while it is lived (twins are not kept once lived).
     pub twin_bytes: usize,
     /// Peak resident memory of the process so far (Linux), in bytes.
     pub peak_rss: Option<u64>,
@@ -66,10 +67,16 @@ impl Measurement {
     pub fn ns_per_twin(&self) -> f64 {
         1e9 * self.spawn_seconds * self.threads as f64 / self.twins.max(1) as f64
     }
+    /// Peak resident memory of the whole process per twin spawned, in bytes.
+    pub fn resident_bytes_per_twin(&self) -> Option<f64> {
+        self.peak_rss.map(|b| b as f64 / self.spawned.max(1) as f64)
+    }
 }
 
-/// Runs `s` (one replication, both arms) and its spawn and bare loop on `threads` threads.
-pub fn measure(s: &Scenario, threads: Option<usize>) -> Result<Measurement> {
+/// Runs `s` (one replication, both arms), spawning alone and the bare loop on `threads`
+/// threads, `repeat` times each, interleaved, and keeps the median times: on a shared machine
+/// one slow moment then moves neither side of the ratio.
+pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Measurement> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
@@ -79,36 +86,67 @@ pub fn measure(s: &Scenario, threads: Option<usize>) -> Result<Measurement> {
         seed: None,
         threads,
     };
-    let t = Instant::now();
-    let res = run(s, &opts, |_, _| {})?;
-    let run_seconds = t.elapsed().as_secs_f64();
     let policy = Policy::new(&s.behaviour, &[], s.horizon_days);
     let scenario = Policy::new(&s.behaviour, &s.interventions, s.horizon_days);
     let prep = Prepared::new(s, &scenario);
     let ctx = context(s, &s.behaviour, &policy);
-    let t = Instant::now();
-    // Spawning alone: each initial twin drawn and built, ready for its first event.
-    pool.install(|| {
-        (0..prep.initial() as u32).into_par_iter().for_each(|id| {
-            black_box(prep.initial_twin(&ctx, s.seed, 0, id));
-        })
-    });
-    let spawn_seconds = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let twins = res.max_twins;
-    pool.install(|| black_box(bare_loop(&s.behaviour, twins, res.simulated_events)));
-    let bare_seconds = t.elapsed().as_secs_f64();
+    let timed = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64()
+    };
+    reset_peak_rss();
+    let (mut runs, mut spawns, mut bares) = (Vec::new(), Vec::new(), Vec::new());
+    let mut res = None;
+    for _ in 0..repeat.max(1) {
+        let mut out = Ok(());
+        runs.push(timed(&mut || match run(s, &opts, |_, _| {}) {
+            Ok(r) => res = Some(r),
+            Err(e) => out = Err(e),
+        }));
+        out?;
+        let r = res.as_ref().expect("a run just finished");
+        // Spawning alone: each initial twin drawn and built, ready for its first event.
+        spawns.push(timed(&mut || {
+            pool.install(|| {
+                (0..prep.initial() as u32).into_par_iter().for_each(|id| {
+                    black_box(prep.initial_twin(&ctx, s.seed, 0, id));
+                })
+            })
+        }));
+        bares.push(timed(&mut || {
+            pool.install(|| {
+                black_box(bare_loop(
+                    &s.behaviour,
+                    r.simulated_twins,
+                    r.simulated_events,
+                ))
+            });
+        }));
+    }
+    let res = res.expect("at least one run");
     Ok(Measurement {
         twins: prep.initial() as u64,
-        max_twins: res.max_twins,
+        spawned: res.simulated_twins,
         threads: pool.current_num_threads(),
         events: res.simulated_events,
-        run_seconds,
-        spawn_seconds,
-        bare_seconds,
-        twin_bytes: std::mem::size_of::<Twin>() + std::mem::size_of::<u32>(),
+        run_seconds: median(&mut runs),
+        spawn_seconds: median(&mut spawns),
+        bare_seconds: median(&mut bares),
+        twin_bytes: std::mem::size_of::<Twin>(),
         peak_rss: peak_rss(),
     })
+}
+
+/// The median of `v` (not empty).
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
 }
 
 /// Draws the random numbers of a run and nothing else, in parallel on the engine's generator:
@@ -146,6 +184,13 @@ pub fn bare_loop(b: &Behaviour, twins: u64, events: u64) -> f64 {
             acc
         })
         .sum()
+}
+
+/// Starts the peak resident memory afresh (Linux: writing 5 to `clear_refs`), so that each
+/// measurement reports its own peak; where the system does not allow it, the peak stays the
+/// process's so far.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// Peak resident memory of this process (`VmHWM`), where the system tells it.

@@ -29,6 +29,9 @@ pub struct Ctx<'a> {
     pub priors: Priors,
     /// Width of a bin of the CLV histogram: half a mean purchase, the same for both arms.
     pub clv_bin_width: f64,
+    /// Share of the cost to serve left after g good experiences, (1 − self-service)^g, for
+    /// every g a twin can count (a table: `powi` was a call at every purchase).
+    pub serve_share: [f64; 256],
 }
 
 impl Ctx<'_> {
@@ -58,5 +61,6 @@ pub fn context<'a>(s: &Scenario, b: &'a Behaviour, policy: &'a Policy) -> Ctx<'a
         spend_unit: Gamma::new(b.spend.p, 1.0).expect("validated spend shape"),
         priors: Priors::new(b),
         clv_bin_width: if mean.is_finite() { 0.5 * mean } else { 10.0 },
+        serve_share: std::array::from_fn(|g| (1.0 - b.self_service).powi(g as i32)),
     }
 }

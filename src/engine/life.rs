@@ -24,8 +24,8 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
         let day = t as u32;
         let e = ctx.policy.effects(day, tw.segments);
         let (weights, total, base) = ctx.policy.channel_weights(&tw.weights, &e);
+        let lam = purchase_rate(tw, &e, total, base);
         if ctx.pareto && tw.flags & FIRST == 0 {
-            let lam = purchase_rate(tw, &e, total, base);
             let mu = dropout_rate(tw, ctx, &e);
             if tw.rng.random::<f64>() * (lam + mu) < mu {
                 die(tw, ctx, books, day);
@@ -35,7 +35,12 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
         if purchase(tw, ctx, books, (t, day), &e, (&weights, total)) {
             return;
         }
-        tw.next = next_event(tw, ctx, t);
+        // The rates of today's effects hold until the next breakpoint: the wait starts
+        // from them instead of looking them up again (a bad experience may have scarred the
+        // twin: its dropout rate is taken afresh).
+        let budget: f64 = tw.rng.sample(rand_distr::Exp1);
+        let rate = lam + dropout_rate(tw, ctx, &e);
+        tw.next = spend_hazard_from(tw, ctx, t, budget, rate);
     }
 }
 
@@ -84,7 +89,7 @@ fn purchase(
     let discounted = amount * ctx.discount(t, day);
     d[idx::DISCOUNTED_REVENUE] += discounted;
     tw.clv += discounted as f32;
-    d[idx::COST_TO_SERVE] += e.cost[c] * (1.0 - b.self_service).powi(tw.good as i32);
+    d[idx::COST_TO_SERVE] += e.cost[c] * ctx.serve_share[tw.good as usize];
     if u_contact < b.contact_probability {
         d[idx::CONTACTS] += 1.0;
         d[idx::COST_TO_SERVE] += b.contact_cost;
@@ -183,27 +188,42 @@ pub fn fork(tw: &mut Twin, from: &Ctx, to: &Ctx, day: u32) {
     debug_assert!(tw.next >= day as f32, "an event before the fork");
     let rate = hazard(tw, from, day);
     let mut now = day as f32;
-    while now < to.horizon as f32 && hazard(tw, to, now as u32) == rate {
+    let mut at_day = None;
+    loop {
+        if now >= to.horizon as f32 {
+            return;
+        }
+        let r = hazard(tw, to, now as u32);
+        at_day.get_or_insert(r);
+        if r != rate {
+            break;
+        }
         now = to.policy.next_breakpoint(now);
     }
-    if now >= to.horizon as f32 {
-        return;
-    }
     let left = rate * (tw.next as f64 - day as f64);
-    tw.next = spend_hazard(tw, to, day as f32, left.max(0.0));
+    let at_day = at_day.expect("the loop looks at `day` first");
+    tw.next = spend_hazard_from(tw, to, day as f32, left.max(0.0), at_day);
 }
 
 /// When a twin at time `t` with `budget` of hazard to go has its event. Past the last
 /// breakpoint the time is given even beyond the horizon (no event within the run), so that
 /// [`fork`] can recover the remainder; infinity means a zero rate for good.
-fn spend_hazard(tw: &Twin, ctx: &Ctx, t: f32, mut budget: f64) -> f32 {
+fn spend_hazard(tw: &Twin, ctx: &Ctx, t: f32, budget: f64) -> f32 {
+    if t as f64 >= ctx.horizon as f64 {
+        return f32::INFINITY;
+    }
+    spend_hazard_from(tw, ctx, t, budget, hazard(tw, ctx, t as u32))
+}
+
+/// [`spend_hazard`] with the twin's hazard at `t` already known (`rate`).
+#[inline]
+fn spend_hazard_from(tw: &Twin, ctx: &Ctx, t: f32, mut budget: f64, mut rate: f64) -> f32 {
     let horizon = ctx.horizon as f64;
     let mut now = t as f64;
     loop {
         if now >= horizon {
             return f32::INFINITY;
         }
-        let rate = hazard(tw, ctx, now as u32);
         let edge = ctx.policy.next_breakpoint(now as f32) as f64;
         if rate > 0.0 && (now + budget / rate < edge || edge >= horizon) {
             // Never report an event at exactly the time of the last one (f32 rounding).
@@ -219,6 +239,7 @@ fn spend_hazard(tw: &Twin, ctx: &Ctx, t: f32, mut budget: f64) -> f32 {
         }
         budget -= rate * (edge - now);
         now = edge;
+        rate = hazard(tw, ctx, now as u32);
     }
 }
 

@@ -56,6 +56,8 @@ pub struct Replication {
     pub events: u64,
     /// Twins, initial and newcomers.
     pub twins: u64,
+    /// Of them, those that joined before the arms parted (the same twins in both arms).
+    pub shared_twins: u64,
     /// Per known customer: discounted revenue.
     pub clv: Vec<f32>,
     /// Per known customer: purchases.
@@ -69,6 +71,7 @@ impl Replication {
         out.extend([
             self.events as f64,
             self.twins as f64,
+            self.shared_twins as f64,
             s.margin_rate,
             s.clv_bin_width,
         ]);
@@ -79,15 +82,16 @@ impl Replication {
 
     /// Reads one back (`horizon` days, `known` customers) from the start of `flat`.
     fn from_flat(horizon: usize, known: usize, flat: &[f64]) -> Option<(Replication, &[f64])> {
-        let (head, flat) = flat.split_at_checked(4)?;
+        let (head, flat) = flat.split_at_checked(5)?;
         let (mut series, flat) = Series::from_flat(horizon, flat)?;
-        (series.margin_rate, series.clv_bin_width) = (head[2], head[3]);
+        (series.margin_rate, series.clv_bin_width) = (head[3], head[4]);
         let (clv, flat) = flat.split_at_checked(known)?;
         let (purchases, rest) = flat.split_at_checked(known)?;
         let r = Replication {
             series,
             events: head[0] as u64,
             twins: head[1] as u64,
+            shared_twins: head[2] as u64,
             clv: clv.iter().map(|&c| c as f32).collect(),
             purchases: purchases.iter().map(|&p| p as u16).collect(),
         };
@@ -115,6 +119,8 @@ pub struct RunResult {
     pub simulated_events: u64,
     /// Most twins (initial plus newcomers) in any one arm and replication.
     pub max_twins: u64,
+    /// Twins actually spawned: those that joined before the arms parted count once.
+    pub simulated_twins: u64,
 }
 
 /// Run options beyond the scenario file.
@@ -167,6 +173,7 @@ pub fn run_on(
         events: 0,
         simulated_events: 0,
         max_twins: 0,
+        simulated_twins: 0,
     };
     // Few twins per replication: run replications side by side — across processes too, each
     // computing its own (replication k on process k mod size) and all exchanging them at the
@@ -213,6 +220,7 @@ pub fn run_on(
                 .map(|d| (d[idx::PURCHASES] + d[idx::CHURNED]) as u64)
                 .sum();
             out.simulated_events += pair[0].events + pair[1].events - shared;
+            out.simulated_twins += pair[0].twins + pair[1].twins - pair[0].shared_twins;
             for (r, arm) in pair.into_iter().zip([&mut out.baseline, &mut out.scenario]) {
                 out.events += r.events;
                 out.max_twins = out.max_twins.max(r.twins);

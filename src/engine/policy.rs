@@ -12,6 +12,14 @@ pub struct Effects {
     pub attract: [f64; MAX_CHANNELS],
     /// Price multiplier P′/P of each channel.
     pub price: [f64; MAX_CHANNELS],
+    /// Demand multiplier of each channel from its price, (P′/P)^ε: worked out once per
+    /// effect, since `powf` at every event was a tenth of a run.
+    pub demand: [f64; MAX_CHANNELS],
+    /// Attractiveness of each channel where open, 0 where closed or absent: the choice
+    /// weights then need no branch.
+    pub reach: [f64; MAX_CHANNELS],
+    /// Cost per day of interventions that charge per targeted customer (retention offers).
+    pub daily_cost: f64,
     /// Bad-experience probability of each channel.
     pub bad: [f64; MAX_CHANNELS],
     /// Cost to serve a purchase in each channel.
@@ -42,6 +50,8 @@ pub struct Policy {
     base: Effects,
     /// Channel index each intervention refers to.
     target: Vec<Option<usize>>,
+    /// Interval between breakpoints of each day of the horizon.
+    day_interval: Vec<u16>,
     /// Effects per (interval between breakpoints, segment mask), precomputed when there are
     /// few interventions: looking them up spares every event a 350-byte copy and a loop.
     table: Vec<Effects>,
@@ -60,6 +70,9 @@ impl Policy {
             open: [false; MAX_CHANNELS],
             attract: [1.0; MAX_CHANNELS],
             price: [1.0; MAX_CHANNELS],
+            demand: [1.0; MAX_CHANNELS],
+            reach: [0.0; MAX_CHANNELS],
+            daily_cost: 0.0,
             bad: [0.0; MAX_CHANNELS],
             cost: [0.0; MAX_CHANNELS],
             access: 1.0,
@@ -116,11 +129,15 @@ impl Policy {
             base,
             target,
             table: Vec::new(),
+            day_interval: Vec::new(),
             per_customer_cost: interventions
                 .iter()
                 .any(|iv| matches!(iv.kind, Kind::RetentionOffer { .. })),
         };
         let n = p.interventions.len();
+        p.day_interval = (0..horizon)
+            .map(|d| p.breakpoints.partition_point(|&b| b <= d as f32) as u16)
+            .collect();
         if n <= TABLED_INTERVENTIONS {
             // Effects are constant between breakpoints: one entry per interval and mask.
             let starts: Vec<u32> = std::iter::once(0)
@@ -148,7 +165,10 @@ impl Policy {
             return std::borrow::Cow::Owned(self.compute(day, segments));
         }
         let n = self.interventions.len();
-        let interval = self.breakpoints.partition_point(|&b| b <= day as f32);
+        let interval = match self.day_interval.get(day as usize) {
+            Some(&i) => i as usize,
+            None => self.breakpoints.partition_point(|&b| b <= day as f32),
+        };
         let low = (1u16 << n) - 1;
         let m = (segments & low) as usize | (((segments >> 8) & low) as usize) << n;
         std::borrow::Cow::Borrowed(&self.table[(interval << (2 * n)) | m])
@@ -209,6 +229,31 @@ impl Policy {
                 Kind::MarketingPush { .. } => {}
             }
         }
+        for (d, p) in e.demand.iter_mut().zip(&e.price) {
+            *d = if *p == 1.0 {
+                1.0
+            } else {
+                p.powf(self.elasticity)
+            };
+        }
+        for c in 0..MAX_CHANNELS {
+            e.reach[c] = if e.open[c] { e.attract[c] } else { 0.0 };
+        }
+        e.daily_cost = self
+            .interventions
+            .iter()
+            .enumerate()
+            .filter(|(i, iv)| {
+                iv.applies(
+                    day,
+                    segments & (1 << i) != 0,
+                    segments & (1 << (8 + i)) != 0,
+                )
+            })
+            .fold(0.0, |sum, (_, iv)| match iv.kind {
+                Kind::RetentionOffer { cost, .. } => sum + cost,
+                _ => sum,
+            });
         e
     }
 
@@ -219,8 +264,9 @@ impl Policy {
         self.breakpoints.get(i).copied().unwrap_or(f32::INFINITY)
     }
 
-    /// Channel choice weights of a twin under `e` (unnormalised), and their sum; each is
-    /// preference × attractiveness × price^ε over open channels.
+    /// Channel choice weights of a twin under `e` (unnormalised), their sum, and the sum
+    /// before price effects; each is preference × attractiveness × (P′/P)^ε over open
+    /// channels (closed and absent ones weigh 0).
     #[inline]
     pub fn channel_weights(
         &self,
@@ -229,17 +275,11 @@ impl Policy {
     ) -> ([f64; MAX_CHANNELS], f64, f64) {
         let mut w = [0.0; MAX_CHANNELS];
         let (mut total, mut base) = (0.0, 0.0);
-        for c in 0..self.channels.len() {
-            if e.open[c] {
-                let pref = weights[c] as f64 * e.attract[c];
-                base += pref;
-                w[c] = if e.price[c] == 1.0 {
-                    pref
-                } else {
-                    pref * e.price[c].powf(self.elasticity)
-                };
-                total += w[c];
-            }
+        for c in 0..MAX_CHANNELS {
+            let pref = weights[c] as f64 * e.reach[c];
+            base += pref;
+            w[c] = pref * e.demand[c];
+            total += w[c];
         }
         (w, total, base)
     }
@@ -258,21 +298,7 @@ impl Policy {
     /// Cost per day of interventions that charge per targeted customer (retention offers), for
     /// a twin with `segments` on `day`.
     pub fn daily_cost(&self, day: u32, segments: u16) -> f64 {
-        self.interventions
-            .iter()
-            .enumerate()
-            .filter(|(i, iv)| {
-                iv.applies(
-                    day,
-                    segments & (1 << i) != 0,
-                    segments & (1 << (8 + i)) != 0,
-                )
-            })
-            .map(|(_, iv)| match iv.kind {
-                Kind::RetentionOffer { cost, .. } => cost,
-                _ => 0.0,
-            })
-            .sum()
+        self.effects(day, segments).daily_cost
     }
 
     /// Bass innovation multiplier and marketing cost on `day`.

@@ -360,6 +360,7 @@ fn finish(
             series,
             events,
             twins,
+            shared_twins: shared.next_id,
             clv,
             purchases,
         }

@@ -4,7 +4,7 @@
 use super::ctx::Ctx;
 use super::policy::Policy;
 use super::twin::{FIRST, Twin};
-use crate::metrics::{CLV_BINS, Series, idx};
+use crate::metrics::{CLV_BINS, Day, Series, idx};
 
 /// A referral: who made it, from which node, and the reward promised.
 #[derive(Debug, Clone, Copy)]
@@ -15,25 +15,42 @@ pub struct Referral {
     pub reward: f64,
 }
 
-/// One arm's accounts for one shard.
+/// One arm's accounts for one shard, over the days it can see: the shared history's up to
+/// the fork, an arm's from it (fresh memory is slow to touch, so neither holds the other's
+/// days).
 #[derive(Clone)]
 pub struct Books {
-    /// Metrics.
+    /// First day held.
+    first: u32,
+    /// Metrics of days `first..`: `series.days[0]` is day `first`.
     pub series: Series,
-    /// Referrals made on each day, in the order of the twins that made them.
+    /// Referrals made on each day held, in the order of the twins that made them.
     referrals: Vec<Vec<Referral>>,
     /// Difference array of per-day intervention costs charged per targeted customer.
     cost_diff: Vec<f64>,
 }
 
 impl Books {
-    /// Empty accounts for a horizon.
-    pub fn new(horizon: u32) -> Books {
+    /// Empty accounts for `days` of a `horizon`-day run.
+    pub fn new(horizon: u32, days: std::ops::Range<u32>) -> Books {
+        let n = days.len();
         Books {
-            series: Series::new(horizon as usize),
-            referrals: vec![Vec::new(); horizon as usize],
-            cost_diff: vec![0.0; horizon as usize + 1],
+            first: days.start,
+            series: Series::window(horizon as usize, days.start as usize..days.end as usize),
+            referrals: vec![Vec::new(); n],
+            cost_diff: vec![0.0; n + 1],
         }
+    }
+
+    /// First day held.
+    pub fn first(&self) -> u32 {
+        self.first
+    }
+
+    /// The accounts of `day`.
+    #[inline]
+    pub fn day(&mut self, day: u32) -> &mut Day {
+        &mut self.series.days[(day - self.first) as usize]
     }
 
     /// Counts a twin in on the day it becomes a customer (day 0 for the initial ones).
@@ -44,7 +61,7 @@ impl Books {
         if tw.born == 0 && tw.flags & FIRST == 0 {
             self.series.initial += 1.0;
         } else {
-            self.series.days[tw.born as usize][idx::ACTIVE] += 1.0;
+            self.day(tw.born as u32)[idx::ACTIVE] += 1.0;
         }
         self.series.cohort_size[tw.cohort as usize] += 1.0;
     }
@@ -52,17 +69,17 @@ impl Books {
     /// Records a referral made on `day`.
     #[inline]
     pub fn refer(&mut self, day: u32, r: Referral) {
-        self.referrals[day as usize].push(r);
+        self.referrals[(day - self.first) as usize].push(r);
     }
 
     /// Moves the referrals made on `day` to the end of `out`.
     pub fn take_referrals(&mut self, day: u32, out: &mut Vec<Referral>) {
-        out.append(&mut self.referrals[day as usize]);
+        out.append(&mut self.referrals[(day - self.first) as usize]);
     }
 
     /// The referrals made on `day`.
     pub fn referrals(&self, day: u32) -> &[Referral] {
-        &self.referrals[day as usize]
+        &self.referrals[(day - self.first) as usize]
     }
 
     /// Books per-customer-per-day intervention costs for days [from, to) of one twin.
@@ -75,9 +92,11 @@ impl Books {
         while a < to {
             let b = (policy.next_breakpoint(a as f32) as u32).min(to).max(a + 1);
             let c = policy.daily_cost(a, segments);
+            // Nothing charges before the first intervention, so before the fork.
             if c != 0.0 {
-                self.cost_diff[a as usize] += c;
-                self.cost_diff[b as usize] -= c;
+                debug_assert!(a >= self.first, "a cost before the books' first day");
+                self.cost_diff[(a - self.first) as usize] += c;
+                self.cost_diff[(b - self.first) as usize] -= c;
             }
             a = b;
         }

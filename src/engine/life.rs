@@ -74,7 +74,7 @@ fn purchase(
         }
     }
     let mut amount = raw * e.price[c];
-    let d = &mut books.series.days[day as usize];
+    let d = books.day(day);
     if u_up < tw.upsell as f64 {
         amount *= 1.0 + b.upsell_uplift;
         d[idx::UPSELLS] += 1.0;
@@ -128,21 +128,25 @@ fn purchase(
 
 fn die(tw: &mut Twin, ctx: &Ctx, books: &mut Books, day: u32) {
     tw.flags &= !ALIVE;
-    let s = &mut books.series;
-    let d = &mut s.days[day as usize];
+    let d = books.day(day);
     d[idx::CHURNED] += 1.0;
     d[idx::ACTIVE] -= 1.0;
+    let s = &mut books.series;
     let months = s.cohort_deaths[tw.cohort as usize].len();
     s.cohort_deaths[tw.cohort as usize][(day as usize / 30).min(months - 1)] += 1.0;
     books.charge(ctx.policy, tw.born as u32, day + 1, tw.segments);
 }
 
+/// λ × access uplift × the price effect on the twin's channel mix (its choice weights with
+/// prices over those without): 1 unless some price moved, which spares most events a division.
 #[inline]
 fn purchase_rate(tw: &Twin, e: &Effects, total: f64, base: f64) -> f64 {
     if base <= 0.0 {
         0.0
+    } else if e.priced {
+        tw.lambda as f64 * e.access * (total / base)
     } else {
-        tw.lambda as f64 * e.access * total / base
+        tw.lambda as f64 * e.access
     }
 }
 
@@ -164,8 +168,17 @@ fn dropout_rate(tw: &Twin, ctx: &Ctx, e: &Effects) -> f64 {
 #[inline]
 fn hazard(tw: &Twin, ctx: &Ctx, day: u32) -> f64 {
     let e = ctx.policy.effects(day, tw.segments);
-    let (_, total, base) = ctx.policy.channel_weights(&tw.weights, &e);
-    purchase_rate(tw, &e, total, base) + dropout_rate(tw, ctx, &e)
+    let purchase = if e.priced {
+        let (_, total, base) = ctx.policy.channel_weights(&tw.weights, &e);
+        purchase_rate(tw, &e, total, base)
+    } else if ctx.policy.reaches(&tw.weights, &e) {
+        // Unpriced, the channel mix leaves the rate alone: only whether some channel the
+        // twin likes is open matters.
+        tw.lambda as f64 * e.access
+    } else {
+        0.0
+    };
+    purchase + dropout_rate(tw, ctx, &e)
 }
 
 /// Time of the twin's next event after `t`: an exponential amount of hazard, spent across the
@@ -270,7 +283,7 @@ mod tests {
         for id in 0..300 {
             let tw = prep.initial_twin(&ctx, 3, 0, id);
             let (mut whole, mut pieces) = (tw.clone(), tw);
-            let (mut a, mut b) = (Books::new(200), Books::new(200));
+            let (mut a, mut b) = (Books::new(200, 0..200), Books::new(200, 0..200));
             live(&mut whole, &ctx, &mut a, 200);
             for end in [0, 37, 50, 51, 119, 200, 400] {
                 live(&mut pieces, &ctx, &mut b, end);

@@ -20,6 +20,9 @@ pub struct Effects {
     pub reach: [f64; MAX_CHANNELS],
     /// Cost per day of interventions that charge per targeted customer (retention offers).
     pub daily_cost: f64,
+    /// Whether some channel's price moves demand (some `demand` ≠ 1): only then do a twin's
+    /// choice weights change its purchase rate.
+    pub priced: bool,
     /// Bad-experience probability of each channel.
     pub bad: [f64; MAX_CHANNELS],
     /// Cost to serve a purchase in each channel.
@@ -73,6 +76,7 @@ impl Policy {
             demand: [1.0; MAX_CHANNELS],
             reach: [0.0; MAX_CHANNELS],
             daily_cost: 0.0,
+            priced: false,
             bad: [0.0; MAX_CHANNELS],
             cost: [0.0; MAX_CHANNELS],
             access: 1.0,
@@ -239,6 +243,7 @@ impl Policy {
         for c in 0..MAX_CHANNELS {
             e.reach[c] = if e.open[c] { e.attract[c] } else { 0.0 };
         }
+        e.priced = e.demand.iter().any(|&d| d != 1.0);
         e.daily_cost = self
             .interventions
             .iter()
@@ -275,13 +280,20 @@ impl Policy {
     ) -> ([f64; MAX_CHANNELS], f64, f64) {
         let mut w = [0.0; MAX_CHANNELS];
         let (mut total, mut base) = (0.0, 0.0);
-        for c in 0..MAX_CHANNELS {
+        for c in 0..self.channels.len().min(MAX_CHANNELS) {
             let pref = weights[c] as f64 * e.reach[c];
             base += pref;
             w[c] = pref * e.demand[c];
             total += w[c];
         }
         (w, total, base)
+    }
+
+    /// Whether some channel the twin would use (weight > 0) is open under `e`: the choice
+    /// weights' sum before price effects is positive.
+    #[inline]
+    pub fn reaches(&self, weights: &[u8; MAX_CHANNELS], e: &Effects) -> bool {
+        (0..self.channels.len().min(MAX_CHANNELS)).any(|c| weights[c] > 0 && e.reach[c] > 0.0)
     }
 
     /// The first day on which some intervention acts (the horizon when none does): before

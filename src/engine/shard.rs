@@ -26,11 +26,15 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Empty accounts for a horizon; `forked`: the arms part within it.
-    pub fn new(horizon: u32, forked: bool) -> Shard {
+    /// Empty accounts for a horizon whose arms part on day `fork` (if before the horizon):
+    /// the shared history holds the days up to the fork (newcomers born on it included),
+    /// each arm the days from it.
+    pub fn new(horizon: u32, fork: u32) -> Shard {
+        let forked = fork < horizon;
+        let arm = || Books::new(horizon, fork..horizon);
         Shard {
-            shared: Books::new(horizon),
-            arms: forked.then(|| Box::new([Books::new(horizon), Books::new(horizon)])),
+            shared: Books::new(horizon, 0..if forked { fork + 1 } else { horizon }),
+            arms: forked.then(|| Box::new([arm(), arm()])),
             known: [Vec::new(), Vec::new()],
         }
     }

@@ -72,6 +72,11 @@ pub struct Prepared<'s> {
     /// Channels of the scenario arm (new ones included): every twin gets a weight for each, so
     /// that both arms can start from the same twins.
     channels: usize,
+    /// Every twin's segment mask when no intervention targets a segment or runs a pilot
+    /// (nothing to match twin by twin).
+    everyone: Option<u16>,
+    /// Whether some segment reads `random` (only then is a twin's fixed uniform drawn).
+    random: bool,
 }
 
 impl<'s> Prepared<'s> {
@@ -123,6 +128,15 @@ impl<'s> Prepared<'s> {
             decile,
             inline,
             segment_names,
+            everyone: s
+                .interventions
+                .iter()
+                .all(|iv| iv.segment.is_all() && iv.rollout.is_none())
+                .then(|| (1u16 << s.interventions.len().min(8)).wrapping_sub(1)),
+            random: s.interventions.iter().any(|iv| {
+                iv.segment.uses_random()
+                    || iv.rollout.as_ref().is_some_and(|r| r.pilot.uses_random())
+            }),
         }
     }
 
@@ -277,30 +291,37 @@ fn build(
     let refer = ctx.priors.refer.sample(&mut r);
     let upsell = ctx.priors.upsell.sample(&mut r);
     let cross = ctx.priors.cross.sample(&mut r);
-    let preferred = (0..c0).max_by(|&i, &j| w[i].total_cmp(&w[j])).unwrap_or(0);
-    let attrs = Attributes {
-        channel: &b.channels[preferred],
-        p_alive,
-        value_decile: decile,
-        frequency,
-        cohort: cohort_name,
-        referred,
-        segment,
-        random: rng::fixed_uniform(seed, id as u64),
-    };
-    let mut segments = 0u16;
-    for (i, iv) in prep.s.interventions.iter().enumerate().take(8) {
-        if iv.segment.matches(&attrs) {
-            segments |= 1 << i;
+    let segments = prep.everyone.unwrap_or_else(|| {
+        let preferred = (0..c0).max_by(|&i, &j| w[i].total_cmp(&w[j])).unwrap_or(0);
+        let attrs = Attributes {
+            channel: &b.channels[preferred],
+            p_alive,
+            value_decile: decile,
+            frequency,
+            cohort: cohort_name,
+            referred,
+            segment,
+            random: if prep.random {
+                rng::fixed_uniform(seed, id as u64)
+            } else {
+                f64::NAN
+            },
+        };
+        let mut segments = 0u16;
+        for (i, iv) in prep.s.interventions.iter().enumerate().take(8) {
+            if iv.segment.matches(&attrs) {
+                segments |= 1 << i;
+            }
+            if iv
+                .rollout
+                .as_ref()
+                .is_some_and(|ro| ro.pilot.matches(&attrs))
+            {
+                segments |= 1 << (8 + i);
+            }
         }
-        if iv
-            .rollout
-            .as_ref()
-            .is_some_and(|ro| ro.pilot.matches(&attrs))
-        {
-            segments |= 1 << (8 + i);
-        }
-    }
+        segments
+    });
     let (lambda, dropout, flags) = match latent {
         Some(l) => {
             let dropout = match b.purchase {

@@ -165,7 +165,7 @@ impl Exchange {
                         } else {
                             idx::NEW_EXTERNAL
                         };
-                        books(b).series.days[born as usize][new] += 1.0;
+                        books(b).day(born)[new] += 1.0;
                         let (p, s, r) = (env.prep, env.seed, env.rep);
                         let tw = newcomer(p, ctx, s, r, id, node, born, referred);
                         welcome(b, tw);
@@ -207,7 +207,7 @@ pub fn replicate(
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|k| {
-            let mut sh = Shard::new(horizon, forked);
+            let mut sh = Shard::new(horizon, fork);
             for id in k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(initial) {
                 let tw = prep.initial_twin(base, seed, rep, id as u32);
                 sh.live_joint(tw, ctxs, fork);
@@ -285,6 +285,8 @@ fn finish(
     });
     let known = env.prep.known();
     let forked = arms[0].is_some();
+    let horizon = ctxs[0].horizon as usize;
+    let fork = (ctxs[1].policy.first_switch() as usize).min(horizon);
     let mut out: [(Series, Vec<f32>, Vec<u16>); 2] = std::array::from_fn(|a| {
         let mut total = shared.series.clone();
         if let Some(x) = &arms[a] {
@@ -299,7 +301,7 @@ fn finish(
             for (a, (total, clv, purchases)) in out.iter_mut().enumerate() {
                 total.add(&sh.shared.series);
                 if let Some(arms) = sh.arms() {
-                    total.add(&arms[a].series);
+                    total.add_at(&arms[a].series, arms[a].first() as usize);
                 }
                 for (i, &(c, p)) in sh.known[pick(a)].iter().enumerate() {
                     (clv[k * SHARD_SIZE + i], purchases[k * SHARD_SIZE + i]) = (c, p);
@@ -326,10 +328,13 @@ fn finish(
         for (k, rec) in gather_by_key(env.cluster, &mine) {
             let bad = "every process flattens the same series shape";
             let [(t0, c0, p0), (t1, c1, p1)] = &mut out;
-            t1.add_flat(&rec).expect(bad);
-            let mut rest = t0.add_flat(&rec).expect(bad);
+            // Shared days first (up to the fork, see `Shard::new`), then each arm's from it.
+            let shared = 0..if forked { fork + 1 } else { horizon };
+            t1.add_flat_at(&rec, shared.clone()).expect(bad);
+            let mut rest = t0.add_flat_at(&rec, shared).expect(bad);
             if forked {
-                rest = t1.add_flat(t0.add_flat(rest).expect(bad)).expect(bad);
+                let after = t0.add_flat_at(rest, fork..horizon).expect(bad);
+                rest = t1.add_flat_at(after, fork..horizon).expect(bad);
             }
             let n = rest.len() / 4;
             for ((clv, purchases), part) in [(c0, p0), (c1, p1)]

@@ -70,9 +70,15 @@ pub const CLV_BINS: usize = 60;
 impl Series {
     /// Empty series.
     pub fn new(horizon: usize) -> Series {
+        Series::window(horizon, 0..horizon)
+    }
+
+    /// Empty accounts for days `days` of a `horizon`-day run (cohorts for the whole run): a
+    /// shard's part of the run before or after the arms part.
+    pub fn window(horizon: usize, days: std::ops::Range<usize>) -> Series {
         let months = months(horizon);
         Series {
-            days: vec![[0.0; WIDTH]; horizon],
+            days: vec![[0.0; WIDTH]; days.len()],
             initial: 0.0,
             margin_rate: 0.0,
             cohort_size: vec![0.0; months + 1],
@@ -84,7 +90,12 @@ impl Series {
 
     /// Adds another shard's values (shards are added in a fixed order).
     pub fn add(&mut self, o: &Series) {
-        for (a, b) in self.days.iter_mut().zip(&o.days) {
+        self.add_at(o, 0);
+    }
+
+    /// Adds another shard's values whose first day is day `first` of this series.
+    pub fn add_at(&mut self, o: &Series, first: usize) {
+        for (a, b) in self.days[first..].iter_mut().zip(&o.days) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
             }
@@ -116,25 +127,40 @@ impl Series {
     /// Adds a series flattened by [`Series::flatten_into`] at the start of `flat` in the same
     /// order as [`Series::add`] would; returns the rest of `flat` (None when too short).
     pub fn add_flat<'f>(&mut self, flat: &'f [f64]) -> Option<&'f [f64]> {
-        self.merge_flat(flat, |a, b| *a += b)
+        let n = self.days.len();
+        self.merge_flat(flat, 0..n, |a, b| *a += b)
+    }
+
+    /// [`Series::add_flat`] of a series of days `days` of this one (see [`Series::add_at`]).
+    pub fn add_flat_at<'f>(
+        &mut self,
+        flat: &'f [f64],
+        days: std::ops::Range<usize>,
+    ) -> Option<&'f [f64]> {
+        self.merge_flat(flat, days, |a, b| *a += b)
     }
 
     /// A series of `horizon` days read back from [`Series::flatten_into`]'s values, bit for bit,
     /// and the rest of `flat` (None when too short).
     pub fn from_flat(horizon: usize, flat: &[f64]) -> Option<(Series, &[f64])> {
         let mut s = Series::new(horizon);
-        let rest = s.merge_flat(flat, |a, b| *a = b)?;
+        let rest = s.merge_flat(flat, 0..horizon, |a, b| *a = b)?;
         Some((s, rest))
     }
 
-    fn merge_flat<'f>(&mut self, flat: &'f [f64], op: impl Fn(&mut f64, f64)) -> Option<&'f [f64]> {
+    fn merge_flat<'f>(
+        &mut self,
+        flat: &'f [f64],
+        days: std::ops::Range<usize>,
+        op: impl Fn(&mut f64, f64),
+    ) -> Option<&'f [f64]> {
         let mut rest = flat;
         let mut take = |n: usize| -> Option<&'f [f64]> {
             let (a, b) = rest.split_at_checked(n)?;
             rest = b;
             Some(a)
         };
-        for d in &mut self.days {
+        for d in self.days.get_mut(days)? {
             for (x, y) in d.iter_mut().zip(take(WIDTH)?) {
                 op(x, *y);
             }

@@ -133,13 +133,26 @@ impl Segment {
             .map(|c| c.text.as_str())
     }
 
+    /// Whether it holds every twin (`all`: no condition).
+    pub fn is_all(&self) -> bool {
+        self.conditions.is_empty()
+    }
+
+    /// Whether it reads `random` (so a twin's fixed uniform must be drawn to match it).
+    pub fn uses_random(&self) -> bool {
+        self.conditions.iter().any(|c| c.attr == "random")
+    }
+
     /// Whether a twin with attributes `a` is in the segment.
     pub fn matches(&self, a: &Attributes) -> bool {
         self.conditions.iter().all(|c| {
             let ord = match c.attr.as_str() {
                 "channel" => return (a.channel == c.text) == (c.op == Op::Eq),
                 "cohort" => return (a.cohort == c.text) == (c.op == Op::Eq),
-                "referred" => return (a.referred.to_string() == c.text) == (c.op == Op::Eq),
+                "referred" => {
+                    let r = if a.referred { "true" } else { "false" };
+                    return (r == c.text) == (c.op == Op::Eq);
+                }
                 "segment" => return (a.segment == c.text) == (c.op == Op::Eq),
                 "p_alive" => a.p_alive,
                 "value_decile" => a.value_decile,

@@ -41,6 +41,7 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
         let budget: f64 = tw.rng.sample(rand_distr::Exp1);
         let rate = lam + dropout_rate(tw, ctx, &e);
         tw.next = spend_hazard_from(tw, ctx, t, budget, rate);
+        books.prefetch(tw.next);
     }
 }
 
@@ -59,7 +60,8 @@ fn purchase(
     // Every purchase draws the same numbers in the same order, whatever happens, so that
     // baseline and scenario stay aligned (common random numbers).
     let u_channel = tw.rng.random::<f64>() * total;
-    let raw = rand_distr::Distribution::sample(&ctx.spend_unit, &mut tw.rng) / tw.nu as f64;
+    let raw =
+        rand_distr::Distribution::sample(&ctx.spend_unit, &mut tw.rng) * tw.spend_scale as f64;
     let [u_up, u_cross, u_contact, u_bad, u_ref, u_drop]: [f64; 6] =
         std::array::from_fn(|_| tw.rng.random());
     let mut c = 0;

@@ -58,8 +58,9 @@ pub struct Policy {
     /// Effects per (interval between breakpoints, segment mask), precomputed when there are
     /// few interventions: looking them up spares every event a 350-byte copy and a loop.
     table: Vec<Effects>,
-    /// Whether some intervention charges per targeted customer and day (a retention offer).
-    per_customer_cost: bool,
+    /// Segment-mask bits (segment and pilot) of the interventions that charge per targeted
+    /// customer and day (retention offers): a twin with none of them is never charged.
+    charged: u16,
 }
 
 /// Up to this many interventions, [`Policy::effects`] reads a precomputed table.
@@ -134,9 +135,12 @@ impl Policy {
             target,
             table: Vec::new(),
             day_interval: Vec::new(),
-            per_customer_cost: interventions
+            charged: interventions
                 .iter()
-                .any(|iv| matches!(iv.kind, Kind::RetentionOffer { .. })),
+                .enumerate()
+                .take(8)
+                .filter(|(_, iv)| matches!(iv.kind, Kind::RetentionOffer { .. }))
+                .fold(0, |m, (i, _)| m | 1 << i | 1 << (8 + i)),
         };
         let n = p.interventions.len();
         p.day_interval = (0..horizon)
@@ -302,9 +306,11 @@ impl Policy {
         self.breakpoints.first().map_or(u32::MAX, |&d| d as u32)
     }
 
-    /// Whether some intervention charges per targeted customer and day (a retention offer).
-    pub fn charges_per_customer(&self) -> bool {
-        self.per_customer_cost
+    /// Whether some intervention may charge a twin with segment mask `segments` per day (a
+    /// retention offer whose segment or pilot holds it).
+    #[inline]
+    pub fn charges(&self, segments: u16) -> bool {
+        self.charged & segments != 0
     }
 
     /// Cost per day of interventions that charge per targeted customer (retention offers), for

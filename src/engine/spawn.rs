@@ -336,7 +336,7 @@ fn build(
         rng: r,
         lambda: lambda as f32,
         dropout: dropout as f32,
-        nu: nu.max(1e-12) as f32,
+        spend_scale: (1.0 / nu.max(1e-12)) as f32,
         refer: refer as f32,
         upsell: upsell as f32,
         cross: cross as f32,

@@ -23,8 +23,9 @@ pub struct Twin {
     pub lambda: f32,
     /// BG/NBD dropout probability per purchase, or Pareto/NBD dropout rate per day.
     pub dropout: f32,
-    /// Gamma-Gamma spend rate ν: a purchase is Gamma(p, 1/ν).
-    pub nu: f32,
+    /// 1/ν, ν the Gamma-Gamma spend rate: a purchase is Gamma(p, 1) × 1/ν (kept as the
+    /// reciprocal so that a purchase multiplies instead of dividing).
+    pub spend_scale: f32,
     /// Referral probability per good purchase.
     pub refer: f32,
     /// Upsell probability per purchase.

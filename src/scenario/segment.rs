@@ -34,9 +34,34 @@ enum Op {
     Ge,
 }
 
+/// An attribute a condition reads (resolved from its name once, at parsing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attr {
+    PAlive,
+    ValueDecile,
+    Frequency,
+    Random,
+    Channel,
+    Cohort,
+    Referred,
+    Segment,
+}
+
+/// Attribute names: the first four take numbers, the others words.
+const ATTRS: [(&str, Attr); 8] = [
+    ("p_alive", Attr::PAlive),
+    ("value_decile", Attr::ValueDecile),
+    ("frequency", Attr::Frequency),
+    ("random", Attr::Random),
+    ("channel", Attr::Channel),
+    ("cohort", Attr::Cohort),
+    ("referred", Attr::Referred),
+    ("segment", Attr::Segment),
+];
+
 #[derive(Debug, Clone, PartialEq)]
 struct Condition {
-    attr: String,
+    attr: Attr,
     op: Op,
     text: String,
     number: Option<f64>,
@@ -89,23 +114,22 @@ impl Segment {
                     "'{part}' is not a condition: write attribute, operator, value, e.g. channel=store or p_alive<0.3"
                 ));
             };
-            let attr = part[..pos].trim().to_string();
+            let name = part[..pos].trim();
             let value = part[pos + sym.len()..].trim().to_string();
             let number = value.parse::<f64>().ok();
-            if NUMERIC.contains(&attr.as_str()) {
-                if number.is_none() {
-                    return Err(format!("'{attr}' needs a number, not '{value}'"));
-                }
-            } else if WORDS.contains(&attr.as_str()) {
-                if !matches!(op, Op::Eq | Op::Ne) {
-                    return Err(format!("'{attr}' can only be compared with = or !="));
-                }
-            } else {
+            let Some(&(_, attr)) = ATTRS.iter().find(|(n, _)| *n == name) else {
                 return Err(format!(
-                    "unknown segment attribute '{attr}': use {} or {}",
+                    "unknown segment attribute '{name}': use {} or {}",
                     NUMERIC.join(", "),
                     WORDS.join(", ")
                 ));
+            };
+            if NUMERIC.contains(&name) {
+                if number.is_none() {
+                    return Err(format!("'{name}' needs a number, not '{value}'"));
+                }
+            } else if !matches!(op, Op::Eq | Op::Ne) {
+                return Err(format!("'{name}' can only be compared with = or !="));
             }
             conditions.push(Condition {
                 attr,
@@ -129,7 +153,7 @@ impl Segment {
     pub fn channels(&self) -> impl Iterator<Item = &str> {
         self.conditions
             .iter()
-            .filter(|c| c.attr == "channel")
+            .filter(|c| c.attr == Attr::Channel)
             .map(|c| c.text.as_str())
     }
 
@@ -140,24 +164,24 @@ impl Segment {
 
     /// Whether it reads `random` (so a twin's fixed uniform must be drawn to match it).
     pub fn uses_random(&self) -> bool {
-        self.conditions.iter().any(|c| c.attr == "random")
+        self.conditions.iter().any(|c| c.attr == Attr::Random)
     }
 
     /// Whether a twin with attributes `a` is in the segment.
     pub fn matches(&self, a: &Attributes) -> bool {
         self.conditions.iter().all(|c| {
-            let ord = match c.attr.as_str() {
-                "channel" => return (a.channel == c.text) == (c.op == Op::Eq),
-                "cohort" => return (a.cohort == c.text) == (c.op == Op::Eq),
-                "referred" => {
+            let ord = match c.attr {
+                Attr::Channel => return (a.channel == c.text) == (c.op == Op::Eq),
+                Attr::Cohort => return (a.cohort == c.text) == (c.op == Op::Eq),
+                Attr::Referred => {
                     let r = if a.referred { "true" } else { "false" };
                     return (r == c.text) == (c.op == Op::Eq);
                 }
-                "segment" => return (a.segment == c.text) == (c.op == Op::Eq),
-                "p_alive" => a.p_alive,
-                "value_decile" => a.value_decile,
-                "frequency" => a.frequency,
-                _ => a.random,
+                Attr::Segment => return (a.segment == c.text) == (c.op == Op::Eq),
+                Attr::PAlive => a.p_alive,
+                Attr::ValueDecile => a.value_decile,
+                Attr::Frequency => a.frequency,
+                Attr::Random => a.random,
             };
             let v = c.number.unwrap_or(f64::NAN);
             match c.op {

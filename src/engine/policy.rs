@@ -269,7 +269,12 @@ impl Policy {
     /// The first breakpoint after time `t`.
     #[inline]
     pub fn next_breakpoint(&self, t: f32) -> f32 {
-        let i = self.breakpoints.partition_point(|&b| b <= t);
+        // Breakpoints fall on whole days, so those up to `t` are those up to its day: read
+        // the day's interval instead of searching (once per event).
+        let i = match self.day_interval.get(t as usize) {
+            Some(&i) if t >= 0.0 => i as usize,
+            _ => self.breakpoints.partition_point(|&b| b <= t),
+        };
         self.breakpoints.get(i).copied().unwrap_or(f32::INFINITY)
     }
 

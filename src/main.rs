@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-// Each replication allocates and frees its shards' twins and calendars (megabytes, many
-// times a second); glibc hands such blocks back to the kernel and takes the page faults
-// again, mimalloc keeps them.
+// Each replication allocates and frees its shards' accounts (tens of kB each, megabytes in
+// all, many times a second with many replications) and many small referral lists; glibc
+// hands large blocks back to the kernel and takes the page faults again, mimalloc keeps them.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

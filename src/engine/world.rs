@@ -85,16 +85,14 @@ impl Exchange {
             }
             return;
         }
-        let mut mine = Vec::new();
+        let (mut mine, mut day_refs) = (Vec::new(), Vec::new());
         for (j, b) in blocks.iter_mut().enumerate() {
-            let bk = books(b);
-            if !bk.referrals(day).is_empty() {
+            day_refs.clear();
+            books(b).take_referrals(day, &mut day_refs);
+            if !day_refs.is_empty() {
                 put_record(&mut mine, env.layout.global(j), |o| {
-                    for r in bk.referrals(day) {
-                        o.extend([r.node as f64, r.reward]);
-                    }
+                    o.extend(day_refs.iter().flat_map(|r| [r.node as f64, r.reward]));
                 });
-                bk.take_referrals(day, &mut Vec::new());
             }
         }
         for (_, rec) in gather_by_key(env.cluster, &mine) {

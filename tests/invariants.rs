@@ -56,7 +56,7 @@ proptest! {
     #[test]
     fn counts_conservation_and_windows(
         customers in 1u64..400, pareto in any::<bool>(), r in 0.2f64..3.0, kind in 0usize..7,
-        start in 1u32..80, market_extra in 0u64..2000, seed in 0u64..1000,
+        start in 0u32..80, market_extra in 0u64..2000, seed in 0u64..1000,
     ) {
         let text = scenario_text(customers, pareto, r, kind, start, "all", customers + market_extra, seed);
         let res = run_text(&text);

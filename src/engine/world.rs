@@ -20,6 +20,9 @@ use super::spawn::{Prepared, newcomer};
 use super::{MARKET_STREAM, Replication, rng};
 use crate::metrics::{Series, idx};
 
+/// Fewest newcomers in a day for which they are lived in parallel.
+const PARALLEL_ARRIVALS: usize = 64;
+
 /// Which shards are this process's, and where newcomers go.
 #[derive(Clone, Copy)]
 struct Layout {
@@ -152,23 +155,30 @@ impl Exchange {
             self.gather(blocks, &books, day, env);
             self.synchronise(ctx, day, env);
             let born = day + 1;
-            blocks
-                .par_iter_mut()
-                .zip(&self.arrivals)
-                .filter(|(_, a)| !a.is_empty())
-                .for_each(|(b, arrivals)| {
-                    for &(id, node, referred) in arrivals {
-                        let new = if referred {
-                            idx::NEW_REFERRED
-                        } else {
-                            idx::NEW_EXTERNAL
-                        };
-                        books(b).day(born)[new] += 1.0;
-                        let (p, s, r) = (env.prep, env.seed, env.rep);
-                        let tw = newcomer(p, ctx, s, r, id, node, born, referred);
-                        welcome(b, tw);
-                    }
-                });
+            let arrive = |(b, arrivals): (&mut B, &Vec<(u32, u32, bool)>)| {
+                for &(id, node, referred) in arrivals {
+                    let new = if referred {
+                        idx::NEW_REFERRED
+                    } else {
+                        idx::NEW_EXTERNAL
+                    };
+                    books(b).day(born)[new] += 1.0;
+                    let (p, s, r) = (env.prep, env.seed, env.rep);
+                    let tw = newcomer(p, ctx, s, r, id, node, born, referred);
+                    welcome(b, tw);
+                }
+            };
+            // A day's few newcomers are not worth waking the other threads for; shards are
+            // independent, so either way gives the same result.
+            if self.arrivals.iter().map(Vec::len).sum::<usize>() < PARALLEL_ARRIVALS {
+                blocks.iter_mut().zip(&self.arrivals).for_each(arrive);
+            } else {
+                blocks
+                    .par_iter_mut()
+                    .zip(&self.arrivals)
+                    .filter(|(_, a)| !a.is_empty())
+                    .for_each(arrive);
+            }
         }
     }
 }

@@ -102,11 +102,6 @@ impl Books {
         out.append(&mut self.referrals[(day - self.first) as usize]);
     }
 
-    /// The referrals made on `day`.
-    pub fn referrals(&self, day: u32) -> &[Referral] {
-        &self.referrals[(day - self.first) as usize]
-    }
-
     /// Books per-customer-per-day intervention costs for days [from, to) of one twin.
     pub fn charge(&mut self, policy: &Policy, from: u32, to: u32, segments: u16) {
         if from >= to || !policy.charges(segments) {

@@ -273,7 +273,7 @@ pub fn replicate(
         }
         arms = parted.map(Some);
     }
-    finish(shards, &shared, arms, ctxs, &env)
+    finish(shards, &shared, arms, ctxs, fork, &env)
 }
 
 /// Closes the books and adds up every process's shards in shard order: an arm is the shared
@@ -283,6 +283,7 @@ fn finish(
     shared: &Exchange,
     arms: [Option<Exchange>; 2],
     ctxs: [&Ctx; 2],
+    fork: u32,
     env: &Env,
 ) -> [Replication; 2] {
     shards.par_iter_mut().for_each(|sh| {
@@ -293,8 +294,7 @@ fn finish(
     });
     let known = env.prep.known();
     let forked = arms[0].is_some();
-    let horizon = ctxs[0].horizon as usize;
-    let fork = (ctxs[1].policy.first_switch() as usize).min(horizon);
+    let (horizon, fork) = (ctxs[0].horizon as usize, fork as usize);
     let mut out: [(Series, Vec<f32>, Vec<u16>); 2] = std::array::from_fn(|a| {
         let mut total = shared.series.clone();
         if let Some(x) = &arms[a] {

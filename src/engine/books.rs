@@ -55,7 +55,8 @@ impl Books {
 
     /// Asks the CPU to bring the accounts of time `t` (within the days held) into cache: a
     /// twin's next purchase lands on a day whose row was last touched long ago, and the wait
-    /// for it was a fifth of a purchase's cost (perf).
+    /// for it was a fifth of a purchase's cost (perf). A purchase writes the row's first two
+    /// lines (its last holds what few purchases touch).
     #[inline]
     pub fn prefetch(&self, t: f32) {
         #[cfg(target_arch = "x86_64")]
@@ -67,11 +68,10 @@ impl Books {
             use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
             let p = (row as *const Day).cast::<i8>();
             // SAFETY: a prefetch is only a hint and never faults; `p` and `p + 64` lie within
-            // (or one line past the start of) a live row of the series.
+            // a live row of the series.
             unsafe {
                 _mm_prefetch::<_MM_HINT_T0>(p);
                 _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64));
-                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(128));
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -125,7 +125,9 @@ impl Books {
 
     /// Closes a twin's account at the horizon: the costs of one still alive, and its CLV bin.
     pub fn close(&mut self, tw: &Twin, ctx: &Ctx) {
-        if tw.alive() {
+        // Whether the twin can be charged at all first: it is known for most twins, while
+        // whether a twin is still alive is a coin toss to the branch predictor.
+        if ctx.policy.charges(tw.segments) && tw.alive() {
             self.charge(ctx.policy, tw.born as u32, ctx.horizon, tw.segments);
         }
         let bin = ((tw.clv as f64 / ctx.clv_bin_width) as usize).min(CLV_BINS - 1);

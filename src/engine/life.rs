@@ -15,33 +15,39 @@ use crate::population::behaviour::MAX_CHANNELS;
 /// Lives `tw` through its events before day `end` (at most the horizon) under `ctx`.
 pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
     let end = end.min(ctx.horizon) as f32;
-    while tw.alive() {
-        let t = tw.next;
-        // A twin that never buys again has an infinite time.
-        if t >= end || t.is_nan() {
-            return;
-        }
-        let day = t as u32;
-        let e = ctx.policy.effects(day, tw.segments);
+    // A twin that never buys again has an infinite time (and NaN never compares below).
+    while tw.alive() && tw.next < end {
+        // Effects, choice weights and purchase rate hold from one breakpoint to the next:
+        // they are looked up once per stretch between breakpoints, not at every event (the
+        // lookup sat on each event's chain of dependent loads).
+        let first = tw.next;
+        let e = ctx.policy.effects(first as u32, tw.segments);
         let (weights, total, base) = ctx.policy.channel_weights(&tw.weights, &e);
         let lam = purchase_rate(tw, &e, total, base);
-        if ctx.pareto && tw.flags & FIRST == 0 {
-            let mu = dropout_rate(tw, ctx, &e);
-            if tw.rng.random::<f64>() * (lam + mu) < mu {
-                die(tw, ctx, books, day);
+        let until = ctx.policy.next_breakpoint(first);
+        loop {
+            let t = tw.next;
+            let day = t as u32;
+            if ctx.pareto && tw.flags & FIRST == 0 {
+                let mu = dropout_rate(tw, ctx, &e);
+                if tw.rng.random::<f64>() * (lam + mu) < mu {
+                    die(tw, ctx, books, day);
+                    return;
+                }
+            }
+            if purchase(tw, ctx, books, (t, day), &e, (&weights, total)) {
                 return;
             }
+            // The wait starts from this stretch's rates (a bad experience may have scarred
+            // the twin: its dropout rate is taken afresh).
+            let budget: f64 = tw.rng.sample(rand_distr::Exp1);
+            let rate = lam + dropout_rate(tw, ctx, &e);
+            tw.next = spend_hazard_until(tw, ctx, t, budget, rate, until);
+            books.prefetch(tw.next);
+            if !(tw.next < until && tw.next < end) {
+                break;
+            }
         }
-        if purchase(tw, ctx, books, (t, day), &e, (&weights, total)) {
-            return;
-        }
-        // The rates of today's effects hold until the next breakpoint: the wait starts
-        // from them instead of looking them up again (a bad experience may have scarred the
-        // twin: its dropout rate is taken afresh).
-        let budget: f64 = tw.rng.sample(rand_distr::Exp1);
-        let rate = lam + dropout_rate(tw, ctx, &e);
-        tw.next = spend_hazard_from(tw, ctx, t, budget, rate);
-        books.prefetch(tw.next);
     }
 }
 
@@ -190,6 +196,18 @@ pub fn next_event(tw: &mut Twin, ctx: &Ctx, t: f32) -> f32 {
     spend_hazard(tw, ctx, t, budget)
 }
 
+/// Whether a twin lived under the baseline up to the fork has no event left in either arm,
+/// `to` being the scenario arm's context: it dropped out, or its pending event falls past
+/// the horizon and [`fork`] would keep it there (it keeps the time of a newcomer's first
+/// purchase and an infinite time; otherwise it spends the same hazard at rates `to` never
+/// raises, so no sooner).
+#[inline]
+pub fn done(tw: &Twin, to: &Ctx) -> bool {
+    !tw.alive()
+        || (tw.next >= to.horizon as f32
+            && (tw.flags & FIRST != 0 || tw.next.is_infinite() || to.policy.calm(tw.segments)))
+}
+
 /// Moves a twin lived under `from` (the baseline: no intervention, so constant effects) up to
 /// the start of `day` under `to` from then on. Its pending wait was drawn as an exponential
 /// amount of hazard; what is left of it is the baseline rate times the time still to go, and
@@ -232,15 +250,28 @@ fn spend_hazard(tw: &Twin, ctx: &Ctx, t: f32, budget: f64) -> f32 {
 
 /// [`spend_hazard`] with the twin's hazard at `t` already known (`rate`).
 #[inline]
-fn spend_hazard_from(tw: &Twin, ctx: &Ctx, t: f32, mut budget: f64, mut rate: f64) -> f32 {
+fn spend_hazard_from(tw: &Twin, ctx: &Ctx, t: f32, budget: f64, rate: f64) -> f32 {
+    spend_hazard_until(tw, ctx, t, budget, rate, ctx.policy.next_breakpoint(t))
+}
+
+/// [`spend_hazard_from`] with the first breakpoint after `t` already known (`edge`).
+#[inline]
+fn spend_hazard_until(
+    tw: &Twin,
+    ctx: &Ctx,
+    t: f32,
+    mut budget: f64,
+    mut rate: f64,
+    mut edge: f32,
+) -> f32 {
     let horizon = ctx.horizon as f64;
     let mut now = t as f64;
     loop {
         if now >= horizon {
             return f32::INFINITY;
         }
-        let edge = ctx.policy.next_breakpoint(now as f32) as f64;
-        if rate > 0.0 && (now + budget / rate < edge || edge >= horizon) {
+        let edge64 = edge as f64;
+        if rate > 0.0 && (now + budget / rate < edge64 || edge64 >= horizon) {
             // Never report an event at exactly the time of the last one (f32 rounding).
             let next = (now + budget / rate) as f32;
             return if next <= t {
@@ -249,12 +280,13 @@ fn spend_hazard_from(tw: &Twin, ctx: &Ctx, t: f32, mut budget: f64, mut rate: f6
                 next
             };
         }
-        if edge >= horizon {
+        if edge64 >= horizon {
             return f32::INFINITY;
         }
-        budget -= rate * (edge - now);
-        now = edge;
-        rate = hazard(tw, ctx, now as u32);
+        budget -= rate * (edge64 - now);
+        now = edge64;
+        rate = hazard(tw, ctx, edge as u32);
+        edge = ctx.policy.next_breakpoint(edge);
     }
 }
 

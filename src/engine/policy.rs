@@ -37,6 +37,23 @@ pub struct Effects {
     pub dropout: f64,
 }
 
+impl Effects {
+    /// Whether these effects leave every twin's hazard at most what it is with no
+    /// intervention: purchase rate λ × access × (a weighted mean of the reached channels'
+    /// demand factors, when priced) ≤ λ, and dropout rate × multiplier ≤ dropout rate.
+    fn calm(&self) -> bool {
+        let demand = if self.priced {
+            (0..MAX_CHANNELS)
+                .filter(|&c| self.reach[c] > 0.0)
+                .map(|c| self.demand[c])
+                .fold(0.0, f64::max)
+        } else {
+            1.0
+        };
+        self.access * demand <= 1.0 && self.dropout <= 1.0
+    }
+}
+
 /// The scenario's interventions over a behaviour's channels.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -50,7 +67,8 @@ pub struct Policy {
     pub initial_channels: usize,
     /// Price elasticity of purchase frequency.
     pub elasticity: f64,
-    base: Effects,
+    /// Effects with no intervention acting.
+    pub base: Effects,
     /// Channel index each intervention refers to.
     target: Vec<Option<usize>>,
     /// Interval between breakpoints of each day of the horizon.
@@ -58,6 +76,9 @@ pub struct Policy {
     /// Effects per (interval between breakpoints, segment mask), precomputed when there are
     /// few interventions: looking them up spares every event a 350-byte copy and a loop.
     table: Vec<Effects>,
+    /// Per segment mask (as the table indexes them), whether no effect from the first switch
+    /// on raises a twin's hazard above the baseline's; empty when effects are not tabled.
+    calm: Vec<bool>,
     /// Segment-mask bits (segment and pilot) of the interventions that charge per targeted
     /// customer and day (retention offers): a twin with none of them is never charged.
     charged: u16,
@@ -134,6 +155,7 @@ impl Policy {
             base,
             target,
             table: Vec::new(),
+            calm: Vec::new(),
             day_interval: Vec::new(),
             charged: interventions
                 .iter()
@@ -162,8 +184,36 @@ impl Policy {
                     })
                 })
                 .collect();
+            let first = p.day_interval.get(p.first_switch() as usize).copied();
+            let masks = 1usize << (2 * n);
+            p.calm = (0..masks)
+                .map(|m| {
+                    let from = first.map_or(p.table.len() / masks, usize::from);
+                    (from..p.table.len() / masks).all(|i| p.table[(i << (2 * n)) | m].calm())
+                })
+                .collect();
         }
         p
+    }
+
+    /// Where a twin with segment mask `segments` finds its effects in the table.
+    #[inline]
+    fn mask_index(&self, segments: u16) -> usize {
+        let n = self.interventions.len();
+        let low = (1u16 << n) - 1;
+        (segments & low) as usize | (((segments >> 8) & low) as usize) << n
+    }
+
+    /// Whether no effect from the first switch on makes the hazard of a twin with segment
+    /// mask `segments` higher than with no intervention: a twin whose baseline wait already
+    /// ends past the horizon then has no event left under this policy either (false when
+    /// it cannot tell).
+    #[inline]
+    pub fn calm(&self, segments: u16) -> bool {
+        self.calm
+            .get(self.mask_index(segments))
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Effects on `day` for a twin with segment mask `segments`.
@@ -177,9 +227,7 @@ impl Policy {
             Some(&i) => i as usize,
             None => self.breakpoints.partition_point(|&b| b <= day as f32),
         };
-        let low = (1u16 << n) - 1;
-        let m = (segments & low) as usize | (((segments >> 8) & low) as usize) << n;
-        std::borrow::Cow::Borrowed(&self.table[(interval << (2 * n)) | m])
+        std::borrow::Cow::Borrowed(&self.table[(interval << (2 * n)) | self.mask_index(segments)])
     }
 
     /// Effects on `day` for a twin with segment mask `segments`, from the interventions.

@@ -51,23 +51,35 @@ impl Shard {
 
     /// Lives a twin that joins before the arms part (an initial twin, or a newcomer born by
     /// the fork day) through the horizon: under the baseline up to `fork`, then a copy of it
-    /// under each arm's policy.
-    pub fn live_joint(&mut self, mut tw: Twin, [base, scen]: [&Ctx; 2], fork: u32) {
-        self.shared.enrol(&tw);
+    /// under each arm's policy. The twin is lived where it lies (passed by value, it was
+    /// copied just after it was built, and that copy stalled on store forwarding).
+    pub fn live_joint(&mut self, tw: &mut Twin, [base, scen]: [&Ctx; 2], fork: u32) {
+        self.shared.enrol(tw);
         let known = tw.flags & KNOWN != 0;
         match self.arms.as_deref_mut() {
             None => {
-                life::live(&mut tw, base, &mut self.shared, base.horizon);
-                self.shared.close(&tw, base);
+                life::live(tw, base, &mut self.shared, base.horizon);
+                self.shared.close(tw, base);
                 if known {
                     self.known[0].push((tw.clv, tw.purchases));
                 }
             }
             Some([a, b]) => {
-                life::live(&mut tw, base, &mut self.shared, fork);
+                life::live(tw, base, &mut self.shared, fork);
+                if life::done(tw, scen) {
+                    // No event left in either arm (about half of all twins): both close
+                    // as they are, with no copy, no fork and no lives of nothing.
+                    a.close(tw, base);
+                    b.close(tw, scen);
+                    if known {
+                        self.known[0].push((tw.clv, tw.purchases));
+                        self.known[1].push((tw.clv, tw.purchases));
+                    }
+                    return;
+                }
                 let mut tv = tw.clone();
                 life::fork(&mut tv, base, scen, fork);
-                live_rest(a, &mut tw, base);
+                live_rest(a, tw, base);
                 live_rest(b, &mut tv, scen);
                 if known {
                     self.known[0].push((tw.clv, tw.purchases));
@@ -79,9 +91,9 @@ impl Shard {
 }
 
 /// Lives a twin that joins one arm after the arms parted through the horizon.
-pub fn live_alone(books: &mut Books, mut tw: Twin, ctx: &Ctx) {
-    books.enrol(&tw);
-    live_rest(books, &mut tw, ctx);
+pub fn live_alone(books: &mut Books, tw: &mut Twin, ctx: &Ctx) {
+    books.enrol(tw);
+    live_rest(books, tw, ctx);
 }
 
 /// Lives a twin from where it is through the horizon and closes its account.

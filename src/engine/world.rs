@@ -217,8 +217,8 @@ pub fn replicate(
         .map(|k| {
             let mut sh = Shard::new(horizon, fork);
             for id in k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(initial) {
-                let tw = prep.initial_twin(base, seed, rep, id as u32);
-                sh.live_joint(tw, ctxs, fork);
+                let mut tw = prep.initial_twin(base, seed, rep, id as u32);
+                sh.live_joint(&mut tw, ctxs, fork);
             }
             sh
         })
@@ -238,7 +238,7 @@ pub fn replicate(
         base,
         &env,
         |sh| &mut sh.shared,
-        |sh, tw| sh.live_joint(tw, ctxs, fork),
+        |sh, mut tw| sh.live_joint(&mut tw, ctxs, fork),
     );
     let mut arms = [None, None];
     if forked {
@@ -261,7 +261,7 @@ pub fn replicate(
                 ctx,
                 &env,
                 |b| &mut **b,
-                |b, tw| live_alone(b, tw, ctx),
+                |b, mut tw| live_alone(b, &mut tw, ctx),
             );
         };
         if layout.size == 1 {

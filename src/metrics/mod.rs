@@ -4,45 +4,71 @@ pub mod summary;
 
 use crate::population::behaviour::MAX_CHANNELS;
 
-/// Index of each daily flow accumulated by the engine.
+/// Index of each daily flow accumulated by the engine. Every purchase adds to the first
+/// twelve (its channel's among them), so they come first: with few channels a purchase
+/// writes one or two cache lines of its day's row instead of three.
 pub mod idx {
     /// Purchases.
     pub const PURCHASES: usize = 0;
     /// Revenue.
     pub const REVENUE: usize = 1;
-    /// Newcomers from outside (Bass).
-    pub const NEW_EXTERNAL: usize = 2;
-    /// Newcomers by referral.
-    pub const NEW_REFERRED: usize = 3;
-    /// Customers who dropped out.
-    pub const CHURNED: usize = 4;
-    /// Referrals made.
-    pub const REFERRALS: usize = 5;
-    /// Service contacts.
-    pub const CONTACTS: usize = 6;
-    /// Bad experiences.
-    pub const BAD: usize = 7;
-    /// Upsells.
-    pub const UPSELLS: usize = 8;
-    /// Cross-sells.
-    pub const CROSS_SELLS: usize = 9;
-    /// Cost to serve (purchases and contacts).
-    pub const COST_TO_SERVE: usize = 10;
-    /// Cost of interventions.
-    pub const INTERVENTION_COST: usize = 11;
     /// Revenue discounted to day 0.
-    pub const DISCOUNTED_REVENUE: usize = 12;
-    /// Net change in active customers (births − deaths), turned into a level at the end.
-    pub const ACTIVE: usize = 13;
+    pub const DISCOUNTED_REVENUE: usize = 2;
+    /// Cost to serve (purchases and contacts).
+    pub const COST_TO_SERVE: usize = 3;
     /// Purchases in channel c are at `CHANNEL0 + c`.
-    pub const CHANNEL0: usize = 14;
+    pub const CHANNEL0: usize = 4;
+    /// Referrals made.
+    pub const REFERRALS: usize = CHANNEL0 + super::MAX_CHANNELS;
+    /// Bad experiences.
+    pub const BAD: usize = REFERRALS + 1;
+    /// Upsells.
+    pub const UPSELLS: usize = REFERRALS + 2;
+    /// Cross-sells.
+    pub const CROSS_SELLS: usize = REFERRALS + 3;
+    /// Service contacts.
+    pub const CONTACTS: usize = REFERRALS + 4;
+    /// Customers who dropped out.
+    pub const CHURNED: usize = REFERRALS + 5;
+    /// Net change in active customers (births − deaths), turned into a level at the end.
+    pub const ACTIVE: usize = REFERRALS + 6;
+    /// Newcomers from outside (Bass).
+    pub const NEW_EXTERNAL: usize = REFERRALS + 7;
+    /// Newcomers by referral.
+    pub const NEW_REFERRED: usize = REFERRALS + 8;
+    /// Cost of interventions.
+    pub const INTERVENTION_COST: usize = REFERRALS + 9;
 }
 
 /// Number of accumulated values per day.
-pub const WIDTH: usize = idx::CHANNEL0 + MAX_CHANNELS;
+pub const WIDTH: usize = idx::INTERVENTION_COST + 1;
 
-/// A day's accumulated values.
-pub type Day = [f64; WIDTH];
+/// A day's accumulated values, starting on a cache line of its own so that a purchase's
+/// columns (the first twelve) span as few lines as they can.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C, align(64))]
+pub struct Day(pub [f64; WIDTH]);
+
+impl Default for Day {
+    fn default() -> Day {
+        Day([0.0; WIDTH])
+    }
+}
+
+impl std::ops::Deref for Day {
+    type Target = [f64; WIDTH];
+    #[inline]
+    fn deref(&self) -> &[f64; WIDTH] {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Day {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [f64; WIDTH] {
+        &mut self.0
+    }
+}
 
 /// One arm's one replication: daily values, cohort retention and per-customer CLV.
 #[derive(Debug, Clone)]
@@ -78,7 +104,7 @@ impl Series {
     pub fn window(horizon: usize, days: std::ops::Range<usize>) -> Series {
         let months = months(horizon);
         Series {
-            days: vec![[0.0; WIDTH]; days.len()],
+            days: vec![Day::default(); days.len()],
             initial: 0.0,
             margin_rate: 0.0,
             cohort_size: vec![0.0; months + 1],
@@ -96,7 +122,7 @@ impl Series {
     /// Adds another shard's values whose first day is day `first` of this series.
     pub fn add_at(&mut self, o: &Series, first: usize) {
         for (a, b) in self.days[first..].iter_mut().zip(&o.days) {
-            for (x, y) in a.iter_mut().zip(b) {
+            for (x, y) in a.iter_mut().zip(b.iter()) {
                 *x += y;
             }
         }
@@ -117,7 +143,7 @@ impl Series {
     /// Appends this series' values (everything [`Series::add`] adds) to `out`, for sending to
     /// another process.
     pub fn flatten_into(&self, out: &mut Vec<f64>) {
-        out.extend(self.days.iter().flatten());
+        out.extend(self.days.iter().flat_map(|d| d.iter()));
         out.push(self.initial);
         out.extend(&self.cohort_size);
         out.extend(self.cohort_deaths.iter().flatten());

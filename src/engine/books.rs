@@ -107,19 +107,11 @@ impl Books {
         if from >= to || !policy.charges(segments) {
             return;
         }
-        // Costs only change at breakpoints, and none is due before the first: charge
-        // piecewise from there.
-        let mut a = from.max(policy.first_switch());
-        while a < to {
-            let b = (policy.next_breakpoint(a as f32) as u32).min(to).max(a + 1);
-            let c = policy.daily_cost(a, segments);
+        for (a, b, c) in policy.charges_over(from, to, segments) {
             // Nothing charges before the first intervention, so before the fork.
-            if c != 0.0 {
-                debug_assert!(a >= self.first, "a cost before the books' first day");
-                self.cost_diff[(a - self.first) as usize] += c;
-                self.cost_diff[(b - self.first) as usize] -= c;
-            }
-            a = b;
+            debug_assert!(a >= self.first, "a cost before the books' first day");
+            self.cost_diff[(a - self.first) as usize] += c;
+            self.cost_diff[(b - self.first) as usize] -= c;
         }
     }
 

@@ -79,6 +79,10 @@ pub struct Policy {
     /// Per segment mask (as the table indexes them), whether no effect from the first switch
     /// on raises a twin's hazard above the baseline's; empty when effects are not tabled.
     calm: Vec<bool>,
+    /// Per segment mask (as the table indexes them), the stretches between breakpoints from
+    /// the first switch on with their daily cost per customer, where some intervention
+    /// charges that mask; empty when effects are not tabled or nothing charges.
+    pieces: Vec<Vec<(u32, u32, f64)>>,
     /// Segment-mask bits (segment and pilot) of the interventions that charge per targeted
     /// customer and day (retention offers): a twin with none of them is never charged.
     charged: u16,
@@ -156,6 +160,7 @@ impl Policy {
             target,
             table: Vec::new(),
             calm: Vec::new(),
+            pieces: Vec::new(),
             day_interval: Vec::new(),
             charged: interventions
                 .iter()
@@ -192,8 +197,75 @@ impl Policy {
                     (from..p.table.len() / masks).all(|i| p.table[(i << (2 * n)) | m].calm())
                 })
                 .collect();
+            if p.charged != 0 {
+                p.pieces = (0..masks)
+                    .map(|m| {
+                        let low = (1usize << n) - 1;
+                        let segments = ((m & low) | ((m >> n) & low) << 8) as u16;
+                        let mut out = Vec::new();
+                        let mut a = p.first_switch();
+                        while a < horizon {
+                            let b = p.next_stop(a, horizon);
+                            let c = p.daily_cost(a, segments);
+                            if c != 0.0 {
+                                out.push((a, b, c));
+                            }
+                            a = b;
+                        }
+                        out
+                    })
+                    .collect();
+            }
         }
         p
+    }
+
+    /// The end of the stretch between breakpoints that holds `day`, at most `to` (and after
+    /// `day`).
+    fn next_stop(&self, day: u32, to: u32) -> u32 {
+        (self.next_breakpoint(day as f32) as u32)
+            .min(to)
+            .max(day + 1)
+    }
+
+    /// Per-customer daily costs of a twin with segment mask `segments` over days
+    /// [`from`, `to`), as (first day, end, cost per day) in day order, each within one
+    /// stretch between breakpoints; nothing is charged before the first switch.
+    pub fn charges_over(
+        &self,
+        from: u32,
+        to: u32,
+        segments: u16,
+    ) -> impl Iterator<Item = (u32, u32, f64)> + '_ {
+        let listed = self.pieces.get(self.mask_index(segments));
+        let mut a = from.max(self.first_switch());
+        // Costs are listed per mask when the effects are tabled; otherwise looked up
+        // stretch by stretch.
+        let mut listed = listed.map(|v| v.iter());
+        std::iter::from_fn(move || match listed.as_mut() {
+            Some(it) => loop {
+                let &(p, q, c) = it.next()?;
+                let (a, b) = (p.max(from), q.min(to));
+                if a >= to {
+                    return None;
+                }
+                if a < b {
+                    return Some((a, b, c));
+                }
+            },
+            None => loop {
+                if a >= to {
+                    return None;
+                }
+                let b = self.next_stop(a, to);
+                let c = self.daily_cost(a, segments);
+                let here = a;
+                a = b;
+                if c != 0.0 {
+                    return Some((here, b, c));
+                }
+            },
+        })
     }
 
     /// Where a twin with segment mask `segments` finds its effects in the table.

@@ -63,7 +63,6 @@ impl Priors {
 
 /// What spawning needs from the population, computed once per run.
 pub struct Prepared<'s> {
-    s: &'s Scenario,
     persons: &'s [Person],
     p_alive: Vec<f64>,
     decile: Vec<u8>,
@@ -77,6 +76,11 @@ pub struct Prepared<'s> {
     everyone: Option<u16>,
     /// Whether some segment reads `random` (only then is a twin's fixed uniform drawn).
     random: bool,
+    /// Mask bits every twin has: interventions (and pilots) whose segment is everyone.
+    always: u16,
+    /// The other segments and pilots, with the mask bit each sets: only these are matched
+    /// twin by twin.
+    tests: Vec<(u16, &'s crate::scenario::segment::Segment)>,
 }
 
 impl<'s> Prepared<'s> {
@@ -121,7 +125,6 @@ impl<'s> Prepared<'s> {
         }
         let channels = scenario.channels.len();
         Prepared {
-            s,
             channels,
             persons,
             p_alive,
@@ -133,6 +136,27 @@ impl<'s> Prepared<'s> {
                 .iter()
                 .all(|iv| iv.segment.is_all() && iv.rollout.is_none())
                 .then(|| (1u16 << s.interventions.len().min(8)).wrapping_sub(1)),
+            always: s
+                .interventions
+                .iter()
+                .enumerate()
+                .take(8)
+                .fold(0, |m, (i, iv)| {
+                    let pilot_all = iv.rollout.as_ref().is_some_and(|r| r.pilot.is_all());
+                    m | u16::from(iv.segment.is_all()) << i | u16::from(pilot_all) << (8 + i)
+                }),
+            tests: s
+                .interventions
+                .iter()
+                .enumerate()
+                .take(8)
+                .flat_map(|(i, iv)| {
+                    let pilot = iv.rollout.as_ref().map(|r| (1u16 << (8 + i), &r.pilot));
+                    std::iter::once((1u16 << i, &iv.segment))
+                        .chain(pilot)
+                        .filter(|(_, seg)| !seg.is_all())
+                })
+                .collect(),
             random: s.interventions.iter().any(|iv| {
                 iv.segment.uses_random()
                     || iv.rollout.as_ref().is_some_and(|r| r.pilot.uses_random())
@@ -312,17 +336,10 @@ fn build(
                 f64::NAN
             },
         };
-        let mut segments = 0u16;
-        for (i, iv) in prep.s.interventions.iter().enumerate().take(8) {
-            if iv.segment.matches(&attrs) {
-                segments |= 1 << i;
-            }
-            if iv
-                .rollout
-                .as_ref()
-                .is_some_and(|ro| ro.pilot.matches(&attrs))
-            {
-                segments |= 1 << (8 + i);
+        let mut segments = prep.always;
+        for &(bit, seg) in &prep.tests {
+            if seg.matches(&attrs) {
+                segments |= bit;
             }
         }
         segments

@@ -297,6 +297,62 @@ mod tests {
     use crate::engine::policy::Policy;
     use crate::engine::spawn::Prepared;
 
+    /// A twin that [`done`] says is done has no event left under the scenario either: forked
+    /// and lived on, it books nothing and ends as it was, whether the scenario slows twins
+    /// (price up, rate down: most twins are done) or speeds them (price down: only those
+    /// dropped out or never buying again are).
+    #[test]
+    fn a_done_twin_has_nothing_left_in_either_arm() {
+        for (change, slows) in [("percent = 10", true), ("percent = -20", false)] {
+            let s = crate::scenario::load_str(
+                &format!(
+                    "name = \"done\"\nhorizon_days = 200\nreplications = 1\nseed = 5\n\
+                     [population]\ncustomers = 2000\n[population.bgnbd]\nr = 0.3\nalpha = 5.0\na = 0.8\nb = 2.5\n\
+                     [population.price]\nelasticity = -1.5\n\
+                     [[intervention]]\nkind = \"price_change\"\n{change}\nstart_day = 60\n\
+                     [[intervention]]\nkind = \"purchase_rate\"\nmultiplier = 0.9\nstart_day = 120\n"
+                ),
+                std::path::Path::new("done.toml"),
+            )
+            .unwrap();
+            let base = Policy::new(&s.behaviour, &[], s.horizon_days);
+            let scen = Policy::new(&s.behaviour, &s.interventions, s.horizon_days);
+            let prep = Prepared::new(&s, &scen);
+            let (cb, cs) = (
+                context(&s, &s.behaviour, &base),
+                context(&s, &s.behaviour, &scen),
+            );
+            let (mut done, mut alive) = (0, 0);
+            for id in 0..2000 {
+                let mut tw = prep.initial_twin(&cb, 5, 0, id);
+                let mut books = Books::new(200, 0..200);
+                live(&mut tw, &cb, &mut books, 60);
+                if !super::done(&tw, &cs) {
+                    continue;
+                }
+                done += 1;
+                alive += usize::from(tw.alive());
+                let mut tv = tw.clone();
+                fork(&mut tv, &cb, &cs, 60);
+                let mut after = Books::new(200, 60..200);
+                live(&mut tv, &cs, &mut after, 200);
+                let booked: f64 = after.series.days.iter().map(|d| d[idx::PURCHASES]).sum();
+                assert_eq!(booked, 0.0, "twin {id} bought after being done");
+                assert_eq!(
+                    (tv.clv, tv.purchases, tv.flags),
+                    (tw.clv, tw.purchases, tw.flags)
+                );
+            }
+            // Slowed, most twins are done; sped up, only those that dropped out.
+            assert!(
+                done > if slows { 500 } else { 50 },
+                "{change}: {done} twins done"
+            );
+            // Only when the scenario slows twins are living twins done.
+            assert_eq!(alive > 0, slows, "{change}: {alive} alive twins done");
+        }
+    }
+
     /// A life lived in pieces (up to some day, then on) is the life lived in one go: the
     /// twin's state and its accounts are the same bits, whatever the pieces.
     #[test]

@@ -67,8 +67,7 @@ pub struct Policy {
     pub initial_channels: usize,
     /// Price elasticity of purchase frequency.
     pub elasticity: f64,
-    /// Effects with no intervention acting.
-    pub base: Effects,
+    base: Effects,
     /// Channel index each intervention refers to.
     target: Vec<Option<usize>>,
     /// Interval between breakpoints of each day of the horizon.

@@ -1,15 +1,16 @@
 //! Engine speed: the reference workload (`scenarios/reference-model.toml`) and the
 //! all-behaviours workload (`benches/scenarios/million.toml`), baseline and scenario arms, one
 //! replication, at 100,000 and 1,000,000 initial twins; and the bare loop that draws the same
-//! random numbers as the reference run (every twin it spawns, every event), so that the engine's cost per event over its
-//! random numbers is measured in the same `cargo bench` run.
+//! random numbers as the reference run (every twin it spawns, every wait and purchase), so
+//! that the engine's cost per event over its random numbers is measured in the same
+//! `cargo bench` run.
 //!
 //! `cargo bench --bench engine`; `twinsim bench` prints the same measurements as a table
 //! (events/s, ns per event, the ratio to the bare loop, twins spawned per second, bytes per twin,
 //! peak memory).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use twinsim::engine::bench::bare_loop;
+use twinsim::engine::bench::{Draws, bare_loop};
 use twinsim::engine::{RunOptions, run};
 use twinsim::scenario::{Scenario, Source, load};
 
@@ -44,9 +45,9 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| run(&s, &RunOptions::default(), |_, _| {}).unwrap())
             });
             if name == "engine_reference_365d" {
-                let (twins, events) = (res.simulated_twins, res.simulated_events);
+                let draws = Draws::of(&res, &s, customers);
                 g.bench_function(format!("bare_random_loop_{customers}_twins"), |b| {
-                    b.iter(|| bare_loop(&s.behaviour, twins, events))
+                    b.iter(|| bare_loop(&s.behaviour, &draws))
                 });
             }
         }

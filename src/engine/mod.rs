@@ -24,7 +24,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::fit::purchase::PurchaseModel;
-use crate::metrics::{Series, idx};
+use crate::metrics::{self, Series, idx};
 use crate::population::behaviour::Behaviour;
 use crate::scenario::Scenario;
 use cluster::Cluster;
@@ -117,6 +117,8 @@ pub struct RunResult {
     /// Events actually simulated: the history both arms share before the scenario's first
     /// intervention counts once.
     pub simulated_events: u64,
+    /// Of them, purchases (the rest are dropouts).
+    pub simulated_purchases: u64,
     /// Most twins (initial plus newcomers) in any one arm and replication.
     pub max_twins: u64,
     /// Twins actually spawned: those that joined before the arms parted count once.
@@ -172,6 +174,7 @@ pub fn run_on(
         replications: reps,
         events: 0,
         simulated_events: 0,
+        simulated_purchases: 0,
         max_twins: 0,
         simulated_twins: 0,
     };
@@ -215,11 +218,19 @@ pub fn run_on(
                 exchange_replications(whole, done, rep, s.horizon_days as usize, prepared.known());
         }
         for pair in done {
-            let shared: u64 = pair[0].series.days[..fork]
-                .iter()
-                .map(|d| (d[idx::PURCHASES] + d[idx::CHURNED]) as u64)
-                .sum();
-            out.simulated_events += pair[0].events + pair[1].events - shared;
+            let shared = |col: &dyn Fn(&metrics::Day) -> f64| -> u64 {
+                pair[0].series.days[..fork]
+                    .iter()
+                    .map(|d| col(d) as u64)
+                    .sum()
+            };
+            let purchases = |r: &Replication| -> u64 {
+                r.series.days.iter().map(|d| d[idx::PURCHASES] as u64).sum()
+            };
+            out.simulated_events +=
+                pair[0].events + pair[1].events - shared(&|d| d[idx::PURCHASES] + d[idx::CHURNED]);
+            out.simulated_purchases +=
+                purchases(&pair[0]) + purchases(&pair[1]) - shared(&|d| d[idx::PURCHASES]);
             out.simulated_twins += pair[0].twins + pair[1].twins - pair[0].shared_twins;
             for (r, arm) in pair.into_iter().zip([&mut out.baseline, &mut out.scenario]) {
                 out.events += r.events;

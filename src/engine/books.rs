@@ -122,7 +122,7 @@ impl Books {
         if ctx.policy.charges(tw.segments) && tw.alive() {
             self.charge(ctx.policy, tw.born as u32, ctx.horizon, tw.segments);
         }
-        let bin = ((tw.clv as f64 / ctx.clv_bin_width) as usize).min(CLV_BINS - 1);
+        let bin = ((tw.clv as f64 * ctx.clv_bin_inv) as usize).min(CLV_BINS - 1);
         self.series.clv_bins[bin] += 1.0;
     }
 

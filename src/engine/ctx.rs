@@ -29,6 +29,8 @@ pub struct Ctx<'a> {
     pub priors: Priors,
     /// Width of a bin of the CLV histogram: half a mean purchase, the same for both arms.
     pub clv_bin_width: f64,
+    /// 1 / `clv_bin_width` (every twin's account is closed with it: a product, not a division).
+    pub clv_bin_inv: f64,
     /// Share of the cost to serve left after g good experiences, (1 − self-service)^g, for
     /// every g a twin can count (a table: `powi` was a call at every purchase).
     pub serve_share: [f64; 256],
@@ -41,7 +43,9 @@ impl Ctx<'_> {
     #[inline]
     pub fn discount(&self, t: f32, day: u32) -> f64 {
         let x = self.discount_per_day * (t as f64 - day as f64);
-        self.discount_at_day[day as usize] * (1.0 - x * (1.0 - x * (0.5 - x / 6.0)))
+        // x × (1/6) rather than x / 6: a division sat on every purchase, and the cubic term
+        // is below 2e−9, so the two differ far below the result's last bit.
+        self.discount_at_day[day as usize] * (1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0))))
     }
 }
 
@@ -49,6 +53,7 @@ impl Ctx<'_> {
 pub fn context<'a>(s: &Scenario, b: &'a Behaviour, policy: &'a Policy) -> Ctx<'a> {
     let delta = (1.0 + s.discount_rate).ln() / 365.0;
     let mean = s.behaviour.spend.mean_spend();
+    let clv_bin_width = if mean.is_finite() { 0.5 * mean } else { 10.0 };
     Ctx {
         b,
         policy,
@@ -60,7 +65,8 @@ pub fn context<'a>(s: &Scenario, b: &'a Behaviour, policy: &'a Policy) -> Ctx<'a
             .collect(),
         spend_unit: Gamma::new(b.spend.p, 1.0).expect("validated spend shape"),
         priors: Priors::new(b),
-        clv_bin_width: if mean.is_finite() { 0.5 * mean } else { 10.0 },
+        clv_bin_width,
+        clv_bin_inv: 1.0 / clv_bin_width,
         serve_share: std::array::from_fn(|g| (1.0 - b.self_service).powi(g as i32)),
     }
 }

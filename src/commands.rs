@@ -400,6 +400,16 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
         s.interventions.len(),
         s.slug
     );
+    if let Some(sw) = &s.sweep {
+        for a in &sw.axes {
+            let values: Vec<String> = a.values.iter().map(|v| v.to_string()).collect();
+            println!("  sweep {} ({}): {}", a.key, a.target, values.join(", "));
+        }
+        println!(
+            "  {} grid points, each run as its own scenario",
+            sw.points.len()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -439,6 +449,9 @@ fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
         &other_rank
     };
     let start = Instant::now();
+    if let Some(sw) = &s.sweep {
+        return run_sweep(&s, sw, &opts, cluster, &dir, &a, status);
+    }
     let bar = status.bar(
         u64::from(opts.replications.unwrap_or(s.replications)),
         "replications",
@@ -485,6 +498,62 @@ fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
             result.events,
             result.events as f64 / elapsed.max(1e-9) / 1e6,
             result.max_twins
+        );
+        println!("  wrote {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `twinsim run` of a scenario with a `[sweep]`: every grid point, then the sweep's outputs.
+fn run_sweep(
+    s: &twinsim::scenario::Scenario,
+    sw: &twinsim::scenario::sweep::Sweep,
+    opts: &twinsim::engine::RunOptions,
+    cluster: &dyn Cluster,
+    dir: &std::path::Path,
+    a: &RunArgs,
+    status: &Status,
+) -> Result<ExitCode> {
+    let start = Instant::now();
+    let bar = status.bar(sw.points.len() as u64, "sweep points");
+    let results = twinsim::engine::run_sweep(sw, opts, cluster, |done, total| {
+        bar.set_position(u64::from(done));
+        status.stage(&format!("sweep point {done}/{total}"))
+    })?;
+    bar.finish_and_clear();
+    if cluster.rank() != 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let seed = a.seed.unwrap_or(s.seed);
+    status.stage("writing the sweep's outputs");
+    let summary = twinsim::report::sweep::summarise(s, sw, &results, seed);
+    twinsim::report::sweep::write_all(dir, &summary, !a.no_charts)?;
+    status.stage("done");
+    if !status.quiet {
+        let reps = results.first().map_or(0, |r| r.replications);
+        println!(
+            "twinsim run: {} — sweep of {} points ({reps} replications each, {} days, seed {seed})",
+            s.name,
+            sw.points.len(),
+            s.horizon_days
+        );
+        for p in &summary.points {
+            let e = &p.summary.primary;
+            println!(
+                "  {:<32} {} {:>14.1}  change {:>+7.2}% (90% CI {:+.2}% to {:+.2}%)",
+                sw.label(&p.values),
+                e.metric,
+                e.scenario_mean,
+                100.0 * e.relative_change,
+                100.0 * e.relative_low,
+                100.0 * e.relative_high
+            );
+        }
+        let events: u64 = results.iter().map(|r| r.events).sum();
+        println!(
+            "  {events} events in {elapsed:.2} s ({:.1} million events/s)",
+            events as f64 / elapsed.max(1e-9) / 1e6
         );
         println!("  wrote {}", dir.display());
     }

@@ -35,32 +35,58 @@ fn split_over_one_two_three_processes_gives_the_same_bytes() {
     }
 }
 
-fn compare(dir: &std::path::Path, scenario: &std::path::Path, customers: u64) {
+#[test]
+fn a_sweep_over_one_two_three_processes_gives_the_same_bytes() {
+    if !have_mpirun() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = common::coupled_scenario(dir.path(), 3_000, 3);
+    let mut text = std::fs::read_to_string(&scenario).unwrap();
+    text.push_str("[sweep]\npercent = [-20, 0, 10]\n");
+    std::fs::write(&scenario, text).unwrap();
+    let outs: Vec<_> = [None, Some(1), Some(2), Some(3)]
+        .into_iter()
+        .map(|ranks| {
+            let out = dir.path().join(format!("sweep-{ranks:?}"));
+            launch(ranks, &scenario, &out);
+            std::fs::read(out.join("sweep.csv")).unwrap()
+        })
+        .collect();
+    for (n, o) in outs.iter().enumerate().skip(1) {
+        assert!(o == &outs[0], "sweep.csv differs with {n} processes");
+    }
+}
+
+/// Runs `scenario` into `out`, alone or under `mpirun -np ranks`.
+fn launch(ranks: Option<usize>, scenario: &std::path::Path, out: &std::path::Path) {
     let bin = env!("CARGO_BIN_EXE_twinsim");
-    let run = |out: &std::path::Path, ranks: Option<usize>| {
-        let mut cmd = match ranks {
-            None => Command::new(bin),
-            Some(n) => {
-                let mut c = Command::new("mpirun");
-                // Two-core CI machines: three processes need oversubscription; CI runs as root.
-                c.args(["--oversubscribe", "-np", &n.to_string(), bin])
-                    .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
-                    .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-                c
-            }
-        };
-        let o = cmd
-            .args(["run", "--no-charts", "-q", "--threads", "1", "--output"])
-            .arg(out)
-            .arg(scenario)
-            .output()
-            .expect("started");
-        assert!(
-            o.status.success(),
-            "{ranks:?} ranks: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+    let mut cmd = match ranks {
+        None => Command::new(bin),
+        Some(n) => {
+            let mut c = Command::new("mpirun");
+            // Two-core CI machines: three processes need oversubscription; CI runs as root.
+            c.args(["--oversubscribe", "-np", &n.to_string(), bin])
+                .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+                .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+            c
+        }
     };
+    let o = cmd
+        .args(["run", "--no-charts", "-q", "--threads", "1", "--output"])
+        .arg(out)
+        .arg(scenario)
+        .output()
+        .expect("started");
+    assert!(
+        o.status.success(),
+        "{ranks:?} ranks: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn compare(dir: &std::path::Path, scenario: &std::path::Path, customers: u64) {
+    let run = |out: &std::path::Path, ranks: Option<usize>| launch(ranks, scenario, out);
     let alone = dir.join(format!("alone-{customers}"));
     run(&alone, None);
     for n in [1, 2, 3] {

@@ -147,12 +147,81 @@ pub fn run_on(
     s: &Scenario,
     opts: &RunOptions,
     cluster: &dyn Cluster,
-    mut progress: impl FnMut(u32, u32),
+    progress: impl FnMut(u32, u32),
 ) -> Result<RunResult> {
-    let pool = rayon::ThreadPoolBuilder::new()
+    run_in(&pool(opts)?, s, opts, cluster, progress)
+}
+
+/// The worker threads `opts` asks for.
+fn pool(opts: &RunOptions) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
         .build()
-        .map_err(|e| Error::Invalid(format!("cannot start worker threads: {e}")))?;
+        .map_err(|e| Error::Invalid(format!("cannot start worker threads: {e}")))
+}
+
+/// Fewest initial twins for which one replication's shards fill the cores; below it,
+/// replications (and sweep points) run side by side instead.
+const FEW_TWINS: usize = 50_000;
+
+/// Runs every point of a sweep in this process or split over `cluster`, in point order;
+/// `progress(points done, points)` is called as points finish. With few twins per point (and
+/// one process) the points run side by side, each on its own; otherwise one after another,
+/// each with its shards or replications spread over the cores (and processes). Every point is
+/// the run of its own scenario, whatever the order or the threads.
+pub fn run_sweep(
+    sw: &crate::scenario::sweep::Sweep,
+    opts: &RunOptions,
+    cluster: &dyn Cluster,
+    progress: impl FnMut(u32, u32) + Send,
+) -> Result<Vec<RunResult>> {
+    let pool = pool(opts)?;
+    let total = sw.points.len() as u32;
+    let few = sw
+        .points
+        .iter()
+        .all(|p| initial_twins(&p.scenario) < FEW_TWINS);
+    if cluster.size() == 1 && few {
+        let progress = std::sync::Mutex::new((0, progress));
+        return pool.install(|| {
+            sw.points
+                .par_iter()
+                .map(|p| {
+                    let r = run_in(&pool, &p.scenario, opts, cluster, |_, _| {});
+                    let mut g = progress.lock().unwrap_or_else(|e| e.into_inner());
+                    g.0 += 1;
+                    let done = g.0;
+                    (g.1)(done, total);
+                    r
+                })
+                .collect()
+        });
+    }
+    let mut progress = progress;
+    let mut out = Vec::with_capacity(sw.points.len());
+    for (k, p) in sw.points.iter().enumerate() {
+        out.push(run_in(&pool, &p.scenario, opts, cluster, |_, _| {})?);
+        progress(k as u32 + 1, total);
+    }
+    Ok(out)
+}
+
+/// Initial twins of `s`.
+fn initial_twins(s: &Scenario) -> usize {
+    match &s.source {
+        crate::scenario::Source::Fitted(f) => f.persons.len(),
+        crate::scenario::Source::Inline { customers } => *customers as usize,
+    }
+}
+
+/// [`run_on`] on the threads of `pool`.
+fn run_in(
+    pool: &rayon::ThreadPool,
+    s: &Scenario,
+    opts: &RunOptions,
+    cluster: &dyn Cluster,
+    mut progress: impl FnMut(u32, u32),
+) -> Result<RunResult> {
     let reps = opts.replications.unwrap_or(s.replications);
     let seed = opts.seed.unwrap_or(s.seed);
     let scenario_policy = Policy::new(&s.behaviour, &s.interventions, s.horizon_days);
@@ -184,11 +253,11 @@ pub fn run_on(
     // exchange is a collective call that all must make in the same order: one replication and
     // one arm at a time). Either way every replication is computed alone and added in order,
     // so the results are the same.
-    let spread = cluster.size() > 1 && prepared.initial() < 50_000;
+    let spread = cluster.size() > 1 && prepared.initial() < FEW_TWINS;
     let whole = cluster;
     let cluster: &dyn Cluster = if spread { &cluster::Solo } else { whole };
     let alone = cluster.size() == 1;
-    let batch = if alone && prepared.initial() < 50_000 {
+    let batch = if alone && prepared.initial() < FEW_TWINS {
         pool.current_num_threads().max(1) * 2
     } else {
         1

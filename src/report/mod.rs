@@ -8,6 +8,7 @@ pub mod fit_table;
 pub mod markdown;
 pub mod run;
 pub mod rundata;
+pub mod sweep;
 
 pub use atomic::write_atomic;
 

@@ -4,6 +4,7 @@
 pub mod intervention;
 pub mod reader;
 pub mod segment;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +62,8 @@ pub struct Scenario {
     pub also: Vec<String>,
     /// The changes.
     pub interventions: Vec<Intervention>,
+    /// The `[sweep]`, if any: the scenario at each grid point (the file as written is not run).
+    pub sweep: Option<sweep::Sweep>,
 }
 
 /// All problems of a scenario file.
@@ -126,6 +129,7 @@ const TOP: &[&str] = &[
     "population",
     "metrics",
     "intervention",
+    "sweep",
 ];
 const POPULATION: &[&str] = &[
     "model",
@@ -158,7 +162,12 @@ pub fn load_str(src: &str, path: &Path) -> Result<Scenario, LoadError> {
         let at = e.span().map_or(0, |s| s.start);
         r.problem(at, "toml", e.message().to_string());
     }
-    let scenario = parse(&mut r, &doc, path);
+    let mut scenario = parse(&mut r, &doc, path);
+    if r.problems.is_empty()
+        && let Some(s) = &mut scenario
+    {
+        s.sweep = sweep::read(&mut r, src, &doc, path, parse);
+    }
     if r.problems.is_empty()
         && let Some(s) = scenario
     {
@@ -277,6 +286,8 @@ fn parse(r: &mut Reader, doc: &toml::Spanned<DeTable>, path: &Path) -> Option<Sc
             ],
         ),
     };
+    // Read by `sweep::read` once the file without it is known to be valid.
+    top.raw("sweep");
     let tables = top.tables(r, "intervention");
     let mut interventions = Vec::new();
     for t in tables {
@@ -325,6 +336,7 @@ fn parse(r: &mut Reader, doc: &toml::Spanned<DeTable>, path: &Path) -> Option<Sc
         primary,
         also,
         interventions,
+        sweep: None,
     })
 }
 

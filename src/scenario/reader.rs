@@ -340,7 +340,7 @@ impl<'t, 'i> TableReader<'t, 'i> {
 }
 
 /// A TOML integer or float as f64.
-fn number(v: &DeValue) -> Result<f64, String> {
+pub fn number(v: &DeValue) -> Result<f64, String> {
     match v {
         DeValue::Float(f) => f
             .as_str()

@@ -198,14 +198,30 @@ pub fn next_event(tw: &mut Twin, ctx: &Ctx, t: f32) -> f32 {
 
 /// Whether a twin lived under the baseline up to the fork has no event left in either arm,
 /// `to` being the scenario arm's context: it dropped out, or its pending event falls past
-/// the horizon and [`fork`] would keep it there (it keeps the time of a newcomer's first
-/// purchase and an infinite time; otherwise it spends the same hazard at rates `to` never
-/// raises, so no sooner).
+/// the horizon and [`fork`] would keep it there. Fork keeps the time of a newcomer's first
+/// purchase and an infinite time; otherwise it spends the hazard left at `to`'s rates, at
+/// most `boost` times the baseline's, so the event comes no sooner than fork + (next − fork)
+/// / boost: past the horizon when next − fork ≥ boost × (horizon − fork). (With margin: the
+/// spending adds and subtracts in f64, some 1e−13 days off; a miss only costs a fork.)
 #[inline]
 pub fn done(tw: &Twin, to: &Ctx) -> bool {
-    !tw.alive()
-        || (tw.next >= to.horizon as f32
-            && (tw.flags & FIRST != 0 || tw.next.is_infinite() || to.policy.calm(tw.segments)))
+    if !tw.alive() {
+        return true;
+    }
+    let horizon = to.horizon as f32;
+    if tw.next < horizon {
+        return false;
+    }
+    if tw.flags & FIRST != 0 || tw.next.is_infinite() {
+        return true;
+    }
+    let boost = to.policy.boost(tw.segments);
+    if boost <= 1.0 {
+        // Rates never raised: the same hazard is spent no sooner.
+        return true;
+    }
+    let fork = to.policy.first_switch().min(to.horizon) as f64;
+    tw.next as f64 - fork >= boost * (to.horizon as f64 - fork) * (1.0 + 1e-9) + 1e-6
 }
 
 /// Moves a twin lived under `from` (the baseline: no intervention, so constant effects) up to
@@ -343,13 +359,13 @@ mod tests {
                     (tw.clv, tw.purchases, tw.flags)
                 );
             }
-            // Slowed, most twins are done; sped up, only those that dropped out.
+            // Slowed, most twins are done; sped up, those that dropped out and those whose
+            // wait ends far enough past the horizon that the speed-up cannot bring it in.
             assert!(
                 done > if slows { 500 } else { 50 },
                 "{change}: {done} twins done"
             );
-            // Only when the scenario slows twins are living twins done.
-            assert_eq!(alive > 0, slows, "{change}: {alive} alive twins done");
+            assert!(alive > 100, "{change}: {alive} alive twins done");
         }
     }
 

@@ -38,10 +38,11 @@ pub struct Effects {
 }
 
 impl Effects {
-    /// Whether these effects leave every twin's hazard at most what it is with no
-    /// intervention: purchase rate λ × access × (a weighted mean of the reached channels'
-    /// demand factors, when priced) ≤ λ, and dropout rate × multiplier ≤ dropout rate.
-    fn calm(&self) -> bool {
+    /// The most these effects multiply any twin's hazard by, against no intervention: the
+    /// purchase rate λ × access × (a weighted mean of the reached channels' demand factors,
+    /// when priced) is at most λ × access × the largest of them, and the dropout rate is
+    /// multiplied by `dropout`; so the hazard λ′ + μ′ ≤ max(both factors) × (λ + μ).
+    fn boost(&self) -> f64 {
         let demand = if self.priced {
             (0..MAX_CHANNELS)
                 .filter(|&c| self.reach[c] > 0.0)
@@ -50,7 +51,7 @@ impl Effects {
         } else {
             1.0
         };
-        self.access * demand <= 1.0 && self.dropout <= 1.0
+        (self.access * demand).max(self.dropout)
     }
 }
 
@@ -75,9 +76,10 @@ pub struct Policy {
     /// Effects per (interval between breakpoints, segment mask), precomputed when there are
     /// few interventions: looking them up spares every event a 350-byte copy and a loop.
     table: Vec<Effects>,
-    /// Per segment mask (as the table indexes them), whether no effect from the first switch
-    /// on raises a twin's hazard above the baseline's; empty when effects are not tabled.
-    calm: Vec<bool>,
+    /// Per segment mask (as the table indexes them), the most any effect from the first
+    /// switch on multiplies a twin's hazard by ([`Effects::boost`]); empty when effects are
+    /// not tabled.
+    boost: Vec<f64>,
     /// Per segment mask (as the table indexes them), the stretches between breakpoints from
     /// the first switch on with their daily cost per customer, where some intervention
     /// charges that mask; empty when effects are not tabled or nothing charges.
@@ -158,7 +160,7 @@ impl Policy {
             base,
             target,
             table: Vec::new(),
-            calm: Vec::new(),
+            boost: Vec::new(),
             pieces: Vec::new(),
             day_interval: Vec::new(),
             charged: interventions
@@ -190,10 +192,12 @@ impl Policy {
                 .collect();
             let first = p.day_interval.get(p.first_switch() as usize).copied();
             let masks = 1usize << (2 * n);
-            p.calm = (0..masks)
+            p.boost = (0..masks)
                 .map(|m| {
                     let from = first.map_or(p.table.len() / masks, usize::from);
-                    (from..p.table.len() / masks).all(|i| p.table[(i << (2 * n)) | m].calm())
+                    (from..p.table.len() / masks)
+                        .map(|i| p.table[(i << (2 * n)) | m].boost())
+                        .fold(0.0, f64::max)
                 })
                 .collect();
             if p.charged != 0 {
@@ -275,16 +279,16 @@ impl Policy {
         (segments & low) as usize | (((segments >> 8) & low) as usize) << n
     }
 
-    /// Whether no effect from the first switch on makes the hazard of a twin with segment
-    /// mask `segments` higher than with no intervention: a twin whose baseline wait already
-    /// ends past the horizon then has no event left under this policy either (false when
-    /// it cannot tell).
+    /// The most any effect from the first switch on multiplies the hazard of a twin with
+    /// segment mask `segments` by, against no intervention (infinite when it cannot tell): a
+    /// wait that ends at `t` with no intervention ends no sooner than day + (t − day) / boost
+    /// under this policy, if it was pending on `day`.
     #[inline]
-    pub fn calm(&self, segments: u16) -> bool {
-        self.calm
+    pub fn boost(&self, segments: u16) -> f64 {
+        self.boost
             .get(self.mask_index(segments))
             .copied()
-            .unwrap_or(false)
+            .unwrap_or(f64::INFINITY)
     }
 
     /// Effects on `day` for a twin with segment mask `segments`.

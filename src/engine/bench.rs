@@ -36,6 +36,9 @@ pub struct Measurement {
     pub spawn_seconds: f64,
     /// Wall time of the bare loop drawing the run's random numbers, in seconds (median).
     pub bare_seconds: f64,
+    /// Median over the repeats of each repeat's run time over its bare loop's time: the two
+    /// are timed one right after the other, so a slow spell of a shared machine moves both.
+    pub paired_ratio: f64,
     /// Bytes of one twin's state while it is lived (twins are not kept once lived).
     pub twin_bytes: usize,
     /// Peak resident memory of the process so far (Linux), in bytes.
@@ -55,9 +58,11 @@ impl Measurement {
     pub fn bare_ns_per_event(&self) -> f64 {
         1e9 * self.bare_seconds / self.events.max(1) as f64
     }
-    /// Cost of the run over the cost of its random numbers alone.
+    /// Cost of the run over the cost of its random numbers alone: the median of the paired
+    /// per-repeat ratios (the ratio of the median times, `run_seconds / bare_seconds`, mixes
+    /// repeats timed in different spells).
     pub fn ratio(&self) -> f64 {
-        self.run_seconds / self.bare_seconds.max(1e-12)
+        self.paired_ratio
     }
     /// Twins spawned per second of wall time.
     pub fn twins_per_second(&self) -> f64 {
@@ -74,8 +79,8 @@ impl Measurement {
 }
 
 /// Runs `s` (one replication, both arms), spawning alone and the bare loop on `threads`
-/// threads, `repeat` times each, interleaved, and keeps the median times: on a shared machine
-/// one slow moment then moves neither side of the ratio.
+/// threads, `repeat` times each, interleaved, and keeps the median times and the median of
+/// the paired ratios: on a shared machine one slow moment then moves neither.
 pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Measurement> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
@@ -123,7 +128,13 @@ pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Me
         }));
     }
     let res = res.expect("at least one run");
+    let mut paired: Vec<f64> = runs
+        .iter()
+        .zip(&bares)
+        .map(|(r, b)| r / b.max(1e-12))
+        .collect();
     Ok(Measurement {
+        paired_ratio: median(&mut paired),
         twins: prep.initial() as u64,
         spawned: res.simulated_twins,
         threads: pool.current_num_threads(),

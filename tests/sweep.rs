@@ -188,6 +188,33 @@ fn bad_sweeps_are_reported_where_they_are() {
         &["unknown key 'colour'", "probability"],
     );
     check_fails(dir.path(), "percent = []", &["at least one value"]);
+    check_fails(
+        dir.path(),
+        "population.channels.names = [1]",
+        &["holds a table or a list, not one value"],
+    );
+    check_fails(
+        dir.path(),
+        "population.nothing.1.x = [1]",
+        &["there are no [[population.nothing]] tables"],
+    );
+    // A section the file leaves out is made for the sweep.
+    let ok = dir.path().join("ok.toml");
+    std::fs::write(
+        &ok,
+        format!(
+            "{BASE}[sweep]
+population.service.kappa = [1, 2]
+"
+        ),
+    )
+    .unwrap();
+    twinsim()
+        .arg("check")
+        .arg(&ok)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 grid points"));
     check_fails(dir.path(), "percent = [\"high\"]", &["expected a number"]);
     check_fails(
         dir.path(),

@@ -308,14 +308,22 @@ fn resolve(r: &mut Reader, doc: &DeTable, e: &Entry) -> Option<Vec<Step>> {
             }
         };
     }
+    // Where the walk is: the document, a value in it, or past a key the file does not have
+    // (the tables on the way are then made, and the reader says whether the key belongs).
+    enum At<'a, 'i> {
+        Root,
+        Value(&'a DeValue<'i>),
+        Missing,
+    }
     let mut steps = Vec::new();
-    let mut here: Option<&DeValue> = None;
+    let mut here = At::Root;
     let parts: Vec<&str> = e.key.split('.').collect();
     for (j, part) in parts.iter().enumerate() {
         let last = j + 1 == parts.len();
-        match (part.parse::<usize>(), here) {
-            (Ok(n), Some(DeValue::Array(items))) => {
-                if n == 0 || n > items.len() {
+        let before = parts[..j].join(".");
+        match (part.parse::<usize>(), &here) {
+            (Ok(n), At::Value(DeValue::Array(items))) => {
+                let Some(item) = n.checked_sub(1).and_then(|i| items.get(i)) else {
                     problem(
                         r,
                         format!(
@@ -324,53 +332,58 @@ fn resolve(r: &mut Reader, doc: &DeTable, e: &Entry) -> Option<Vec<Step>> {
                         ),
                     );
                     return None;
-                }
+                };
                 steps.push(Step::Index(n - 1));
-                here = Some(items.get(n - 1).map(|v| v.get_ref())?);
+                here = At::Value(item.get_ref());
+            }
+            (Ok(_), At::Missing) => {
+                problem(r, format!("there are no [[{before}]] tables"));
+                return None;
             }
             (Ok(_), _) => {
                 problem(
                     r,
-                    format!(
-                        "'{part}' numbers a [[table]], but '{}' is not a list of tables",
-                        parts[..j].join(".")
-                    ),
+                    format!("'{part}' numbers a [[table]], but '{before}' is not a list of tables"),
                 );
                 return None;
             }
-            (Err(_), _) => {
-                let table = match here {
-                    None => Some(doc),
-                    Some(DeValue::Table(t)) => Some(t),
-                    _ => None,
-                };
-                let Some(table) = table else {
-                    problem(r, format!("'{}' is not a table", parts[..j].join(".")));
-                    return None;
-                };
-                here = table.get(*part).map(|v| v.get_ref());
-                if here.is_none()
-                    && !last
-                    && parts.get(j + 1).is_some_and(|p| p.parse::<usize>().is_ok())
-                {
-                    problem(
-                        r,
-                        format!("there are no [[{}]] tables", parts[..=j].join(".")),
-                    );
-                    return None;
-                }
-                if matches!(here, Some(DeValue::Array(_))) && last {
-                    problem(
-                        r,
-                        format!(
-                            "'{}' is a list of tables: add which one, e.g. {}.1.<key>",
-                            e.key, e.key
-                        ),
-                    );
-                    return None;
-                }
+            (Err(_), At::Value(DeValue::Array(_))) => {
+                problem(
+                    r,
+                    format!("'{before}' is a list of tables: say which, e.g. {before}.1.{part}"),
+                );
+                return None;
+            }
+            (Err(_), At::Value(DeValue::Table(t))) => {
+                here = t.get(*part).map_or(At::Missing, |v| At::Value(v.get_ref()));
                 steps.push(Step::Key(part.to_string()));
             }
+            (Err(_), At::Root) => {
+                here = doc
+                    .get(*part)
+                    .map_or(At::Missing, |v| At::Value(v.get_ref()));
+                steps.push(Step::Key(part.to_string()));
+            }
+            (Err(_), At::Missing) => steps.push(Step::Key(part.to_string())),
+            (Err(_), At::Value(_)) => {
+                problem(r, format!("'{before}' is not a table"));
+                return None;
+            }
+        }
+        if last
+            && matches!(
+                here,
+                At::Value(DeValue::Array(_)) | At::Value(DeValue::Table(_))
+            )
+        {
+            problem(
+                r,
+                format!(
+                    "'{}' holds a table or a list, not one value: sweep a single value",
+                    e.key
+                ),
+            );
+            return None;
         }
     }
     if matches!(steps.first(), Some(Step::Key(k)) if k == "sweep") {

@@ -284,3 +284,22 @@ fn run_writes_the_sweep_table_summary_and_response_curves() {
         csv.as_bytes()
     );
 }
+
+#[test]
+fn points_share_one_fitted_model() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/price-sweep.toml");
+    let s = twinsim::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let sw = s.sweep.as_ref().unwrap();
+    let model = |s: &Scenario| match &s.source {
+        twinsim::scenario::Source::Fitted(f) => f.clone(),
+        _ => panic!("price-sweep.toml runs on the fitted example population"),
+    };
+    let first = model(&s);
+    assert!(sw.points.len() >= 5);
+    for p in &sw.points {
+        assert!(
+            std::sync::Arc::ptr_eq(&first, &model(&p.scenario)),
+            "a point holds its own copy of the customers"
+        );
+    }
+}

@@ -25,7 +25,7 @@ use segment::Segment;
 #[derive(Debug, Clone)]
 pub enum Source {
     /// A fitted model: one person twin per known customer.
-    Fitted(Box<Fitted>),
+    Fitted(std::sync::Arc<Fitted>),
     /// Inline priors: `customers` new customers on day 0.
     Inline {
         /// Initial customers.
@@ -543,9 +543,17 @@ fn parse_population(
                     r.problem(at, "population.model", format!("model file '{m}' not found (looked in the current directory and beside the scenario): run `twinsim fit EVENTS.csv -o {m}` first"));
                     None
                 }
-                Some(found) => match read_fitted(found).and_then(|f| f.behaviour().map(|b| (f, b)))
+                Some(found) => match r
+                    .models
+                    .get(found)
+                    .cloned()
+                    .map_or_else(|| read_fitted(found).map(std::sync::Arc::new), Ok)
+                    .and_then(|f| f.behaviour().map(|b| (f, b)))
                 {
-                    Ok((f, b)) => Some((Source::Fitted(Box::new(f)), b)),
+                    Ok((f, b)) => {
+                        r.models.insert(found.clone(), f.clone());
+                        Some((Source::Fitted(f), b))
+                    }
                     Err(e) => {
                         r.problem(at, "population.model", e.to_string());
                         None

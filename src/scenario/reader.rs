@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 
 use toml::Spanned;
+
+use crate::population::load::Fitted;
 use toml::de::{DeTable, DeValue};
 
 /// One problem in a scenario file.
@@ -24,6 +26,8 @@ pub struct Reader<'s> {
     src: &'s str,
     /// Problems found so far, in document order of discovery.
     pub problems: Vec<Problem>,
+    /// Fitted models read so far, by path: a sweep's points share one copy.
+    pub models: std::collections::HashMap<std::path::PathBuf, std::sync::Arc<Fitted>>,
 }
 
 /// A table being read: remembers which keys were used so the rest can be reported as unknown.
@@ -40,6 +44,7 @@ impl<'s> Reader<'s> {
         Reader {
             src,
             problems: Vec::new(),
+            models: Default::default(),
         }
     }
 

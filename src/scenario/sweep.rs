@@ -149,7 +149,10 @@ pub(super) fn read<'i>(
             set(point.get_mut(), t, e.values[j].1.clone());
         }
         let mut pr = Reader::new(src);
+        // The points share the fitted model read for the file (one copy, read once).
+        pr.models = std::mem::take(&mut r.models);
         let scenario = parse(&mut pr, &point, path);
+        r.models = std::mem::take(&mut pr.models);
         let values: Vec<f64> = entries
             .iter()
             .zip(&pick)

@@ -247,6 +247,7 @@ fn response_chart(s: &SweepSummary, metric: &str) -> LineChart {
         lines,
         zero_line: true,
         from_zero: false,
+        markers: true,
     }
 }
 

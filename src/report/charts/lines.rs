@@ -38,6 +38,8 @@ pub struct LineChart {
     pub zero_line: bool,
     /// Y axis from zero.
     pub from_zero: bool,
+    /// A dot at every point (few points: a sweep's grid).
+    pub markers: bool,
 }
 
 impl Chart for LineChart {
@@ -121,6 +123,14 @@ impl Chart for LineChart {
                     .map_err(|e| e.to_string())?
                     .label(l.label.as_str())
                     .legend(legend);
+            }
+        }
+        if self.markers {
+            for l in &self.lines {
+                let dot = l.color.filled();
+                chart
+                    .draw_series(l.points.iter().map(|p| Circle::new(*p, t.px(6.0), dot)))
+                    .map_err(|e| e.to_string())?;
             }
         }
         theme::legend(&mut chart, t, SeriesLabelPosition::UpperLeft)?;

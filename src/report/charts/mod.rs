@@ -201,6 +201,7 @@ pub fn run_charts(data: &RunData, dir: &Path) -> Result<Vec<(String, String)>> {
             ],
             zero_line: false,
             from_zero: true,
+            markers: false,
         };
         let name = format!("metric_{}", file_name(m));
         save(&chart, &charts, &name, &source)?;
@@ -218,6 +219,7 @@ pub fn run_charts(data: &RunData, dir: &Path) -> Result<Vec<(String, String)>> {
             lines: vec![line("paired difference", PALETTE[2], &diffs)],
             zero_line: true,
             from_zero: false,
+            markers: false,
         };
         let name = format!("effect_{}", file_name(m));
         save(&effect, &charts, &name, &source)?;
@@ -308,6 +310,7 @@ fn retention(
         lines,
         zero_line: false,
         from_zero: true,
+        markers: false,
     };
     save(&chart, charts, "retention", source)?;
     Ok((chart.title, "charts/retention.png".into()))

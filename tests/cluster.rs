@@ -131,7 +131,7 @@ fn replications_spread_over_processes_give_the_single_process_result() {
 }
 
 #[test]
-fn a_sweep_split_over_processes_gives_the_single_process_result() {
+fn a_sweep_shared_out_over_processes_gives_the_single_process_result() {
     let dir = tempfile::tempdir().unwrap();
     let path = common::coupled_scenario(dir.path(), 3_000, 3);
     let mut text = std::fs::read_to_string(&path).unwrap();
@@ -142,38 +142,45 @@ fn a_sweep_split_over_processes_gives_the_single_process_result() {
     let opts = RunOptions::default();
     let solo = twinsim::engine::cluster::Solo;
     let alone = twinsim::engine::run_sweep(sw, &opts, &solo, |_, _| {}).unwrap();
-    let board = Arc::new(Board {
-        size: 2,
-        state: Mutex::new(Round {
-            posted: vec![None; 2],
-            read: 0,
-        }),
-        turn: Condvar::new(),
-    });
-    let split: Vec<Vec<RunResult>> = std::thread::scope(|sc| {
-        let handles: Vec<_> = (0..2)
-            .map(|rank| {
-                let member = Member {
-                    rank,
-                    board: board.clone(),
-                };
-                let sw = &sw;
-                sc.spawn(move || {
-                    let opts = RunOptions {
-                        threads: Some(1),
-                        ..RunOptions::default()
+    // Four points over two processes, and over five (one of which computes none).
+    for size in [2, 5] {
+        let board = Arc::new(Board {
+            size,
+            state: Mutex::new(Round {
+                posted: vec![None; size],
+                read: 0,
+            }),
+            turn: Condvar::new(),
+        });
+        let split: Vec<Vec<RunResult>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = (0..size)
+                .map(|rank| {
+                    let member = Member {
+                        rank,
+                        board: board.clone(),
                     };
-                    twinsim::engine::run_sweep(sw, &opts, &member, |_, _| {}).unwrap()
+                    let sw = &sw;
+                    sc.spawn(move || {
+                        let opts = RunOptions {
+                            threads: Some(1),
+                            ..RunOptions::default()
+                        };
+                        twinsim::engine::run_sweep(sw, &opts, &member, |_, _| {}).unwrap()
+                    })
                 })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    for (rank, rs) in split.iter().enumerate() {
-        assert_eq!(rs.len(), 4);
-        for (k, (a, b)) in alone.iter().zip(rs).enumerate() {
-            let bits = |r: &RunResult| format!("{:?}{:?}", r.baseline.series, r.scenario.series);
-            assert!(bits(a) == bits(b), "rank {rank}, point {k} differs");
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (rank, rs) in split.iter().enumerate() {
+            assert_eq!(rs.len(), 4);
+            for (k, (a, b)) in alone.iter().zip(rs).enumerate() {
+                // Everything: series, known customers, counts, names.
+                let bits = |r: &RunResult| format!("{r:?}");
+                assert!(
+                    bits(a) == bits(b),
+                    "{size} processes, rank {rank}, point {k} differs"
+                );
+            }
         }
     }
 }

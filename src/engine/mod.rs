@@ -125,6 +125,67 @@ pub struct RunResult {
     pub simulated_twins: u64,
 }
 
+impl RunResult {
+    /// Appends its numbers to `out`, for sending to another process (which knows the
+    /// scenario, so the names are not sent).
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        out.extend([
+            self.replications as f64,
+            self.events as f64,
+            self.simulated_events as f64,
+            self.simulated_purchases as f64,
+            self.max_twins as f64,
+            self.simulated_twins as f64,
+        ]);
+        for arm in [&self.baseline, &self.scenario] {
+            for s in &arm.series {
+                out.extend([s.margin_rate, s.clv_bin_width]);
+                s.flatten_into(out);
+            }
+            out.extend(&arm.clv_known);
+            out.extend(&arm.purchases_known);
+        }
+    }
+
+    /// Reads back a run of scenario `s` flattened by [`RunResult::flatten_into`].
+    fn from_flat(s: &Scenario, flat: &[f64]) -> Option<RunResult> {
+        let (head, mut rest) = flat.split_at_checked(6)?;
+        let policy = Policy::new(&s.behaviour, &s.interventions, s.horizon_days);
+        let keys = Prepared::new(s, &policy).keys();
+        let mut arm = || -> Option<ArmResult> {
+            let mut series = Vec::new();
+            for _ in 0..head[0] as usize {
+                let (m, tail) = rest.split_at_checked(2)?;
+                let (mut x, tail) = Series::from_flat(s.horizon_days as usize, tail)?;
+                (x.margin_rate, x.clv_bin_width) = (m[0], m[1]);
+                series.push(x);
+                rest = tail;
+            }
+            let (clv, tail) = rest.split_at_checked(keys.len())?;
+            let (purchases, tail) = tail.split_at_checked(keys.len())?;
+            rest = tail;
+            Some(ArmResult {
+                series,
+                clv_known: clv.to_vec(),
+                purchases_known: purchases.to_vec(),
+            })
+        };
+        let (baseline, scenario) = (arm()?, arm()?);
+        Some(RunResult {
+            baseline,
+            scenario,
+            channels: policy.channels.clone(),
+            keys,
+            replications: head[0] as u32,
+            events: head[1] as u64,
+            simulated_events: head[2] as u64,
+            simulated_purchases: head[3] as u64,
+            max_twins: head[4] as u64,
+            simulated_twins: head[5] as u64,
+        })
+    }
+}
+
 /// Run options beyond the scenario file.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -165,10 +226,11 @@ fn pool(opts: &RunOptions) -> Result<rayon::ThreadPool> {
 const FEW_TWINS: usize = 50_000;
 
 /// Runs every point of a sweep in this process or split over `cluster`, in point order;
-/// `progress(points done, points)` is called as points finish. With few twins per point (and
-/// one process) the points run side by side, each on its own; otherwise one after another,
-/// each with its shards or replications spread over the cores (and processes). Every point is
-/// the run of its own scenario, whatever the order or the threads.
+/// `progress(points done, points)` is called as points finish. With few twins per point the
+/// points run side by side, each on its own (over several processes, point k on process
+/// k mod size, all exchanged at the end); otherwise one after another, each with its shards
+/// spread over the cores and processes. Every point is the run of its own scenario, whatever
+/// the order, the threads or the processes.
 pub fn run_sweep(
     sw: &crate::scenario::sweep::Sweep,
     opts: &RunOptions,
@@ -198,6 +260,39 @@ pub fn run_sweep(
         });
     }
     let mut progress = progress;
+    if cluster.size() > 1 && few {
+        // Points shared out: point k on process k mod size, computed whole, all exchanged.
+        let mine: Vec<usize> = (cluster.rank()..sw.points.len())
+            .step_by(cluster.size())
+            .collect();
+        let done: Vec<(usize, RunResult)> = pool.install(|| {
+            mine.par_iter()
+                .map(|&k| {
+                    run_in(
+                        &pool,
+                        &sw.points[k].scenario,
+                        opts,
+                        &cluster::Solo,
+                        |_, _| {},
+                    )
+                    .map(|r| (k, r))
+                })
+                .collect::<Result<_>>()
+        })?;
+        let mut flat = Vec::new();
+        for (k, r) in &done {
+            cluster::put_record(&mut flat, *k, |o| r.flatten_into(o));
+        }
+        let out: Vec<RunResult> = cluster::gather_by_key(cluster, &flat)
+            .into_iter()
+            .map(|(k, rec)| {
+                RunResult::from_flat(&sw.points[k].scenario, &rec)
+                    .expect("every process flattens runs alike")
+            })
+            .collect();
+        progress(total, total);
+        return Ok(out);
+    }
     let mut out = Vec::with_capacity(sw.points.len());
     for (k, p) in sw.points.iter().enumerate() {
         out.push(run_in(&pool, &p.scenario, opts, cluster, |_, _| {})?);

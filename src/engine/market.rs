@@ -122,12 +122,56 @@ impl Market {
         let hazard = (self.bass.p * push + self.bass.q * share) / self.bass.period_days;
         let prob = (1.0 - (-hazard).exp()).clamp(0.0, 1.0);
         let n = Binomial::new(left, prob).map_or(0, |d| d.sample(rng));
+        if self.adopted.is_empty() || n == 0 {
+            for _ in 0..n {
+                if let Some(node) = self.free_node(rng) {
+                    self.adopt(node);
+                    out.push(node as u32);
+                }
+            }
+            return;
+        }
+        // As `free_node` for each adopter, with the random probes drawn a few ahead (in the
+        // same order, so the same numbers) and their bitset words prefetched: with tens of
+        // millions of prospects the bitset outgrows the cache and every probe was a miss. The
+        // stream is the day's market stream and nothing draws from it after this.
+        const AHEAD: usize = 8;
+        let mut ring = [0u64; AHEAD];
+        for slot in ring.iter_mut() {
+            *slot = rng.random_range(0..m);
+            self.prefetch(*slot);
+        }
+        let mut pos = 0;
         for _ in 0..n {
-            if let Some(node) = self.free_node(rng) {
+            let mut found = None;
+            for _ in 0..64 {
+                let probe = ring[pos];
+                ring[pos] = rng.random_range(0..m);
+                self.prefetch(ring[pos]);
+                pos = (pos + 1) % AHEAD;
+                if !self.is_adopted(probe) {
+                    found = Some(probe);
+                    break;
+                }
+            }
+            if let Some(node) = found.or_else(|| (0..m).find(|&x| !self.is_adopted(x))) {
                 self.adopt(node);
                 out.push(node as u32);
             }
         }
+    }
+
+    /// Asks the CPU to bring the bitset word of `node` into cache (a hint; never faults).
+    #[inline]
+    fn prefetch(&self, node: u64) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(w) = self.adopted.get((node / 64) as usize) {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // SAFETY: a prefetch is only a hint and never faults; `w` is a live element.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>((w as *const u64).cast::<i8>()) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = node;
     }
 
     /// A node that has not adopted: random tries, then a scan (only when nearly everyone has).
@@ -146,5 +190,57 @@ impl Market {
             }
         }
         (0..m).find(|&n| !self.is_adopted(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::rng;
+
+    /// External adopters drawn with the probes looked ahead are those `free_node` gives one
+    /// adopter at a time, from the same stream, up to a nearly full market (many retries).
+    #[test]
+    fn looking_ahead_picks_the_adopters_free_node_picks() {
+        let bass = Bass {
+            market_size: 5_000,
+            p: 0.05,
+            q: 0.4,
+            period_days: 3.0,
+        };
+        let network = Network::SmallWorld {
+            degree: 10,
+            rewire: 0.1,
+        };
+        let (mut fast, mut slow) = (
+            Market::new(bass, network, 500),
+            Market::new(bass, network, 500),
+        );
+        let mut out = Vec::new();
+        for day in 0..120 {
+            let mut r = rng::stream(7, 0, day);
+            fast.external(1.0, &mut r, &mut out);
+            // The reference: `external` as it was, one `free_node` per adopter.
+            let mut r = rng::stream(7, 0, day);
+            let m = slow.size();
+            let share = slow.adopted_count as f64 / m as f64;
+            let hazard = (bass.p + bass.q * share) / bass.period_days;
+            let prob = (1.0 - (-hazard).exp()).clamp(0.0, 1.0);
+            let left = m.saturating_sub(slow.adopted_count);
+            let n = if left == 0 {
+                0
+            } else {
+                Binomial::new(left, prob).map_or(0, |d| d.sample(&mut r))
+            };
+            let mut want = Vec::new();
+            for _ in 0..n {
+                if let Some(node) = slow.free_node(&mut r) {
+                    slow.adopt(node);
+                    want.push(node as u32);
+                }
+            }
+            assert_eq!(out, want, "day {day}");
+        }
+        assert!(fast.adopted_count > 4_900, "{}", fast.adopted_count);
     }
 }

@@ -387,10 +387,7 @@ fn extras(a: &GenerateArgs) -> Result<SyntheticExtras> {
 
 fn check(a: CheckArgs) -> Result<ExitCode> {
     let s = twinsim::scenario::load(&a.scenario)?;
-    let twins = match &s.source {
-        twinsim::scenario::Source::Fitted(f) => f.persons.len() as u64,
-        twinsim::scenario::Source::Inline { customers } => *customers,
-    };
+    let twins = s.source.initial();
     println!(
         "{}: ok — \"{}\", {twins} initial twins, {} days, {} replications, {} intervention(s); outputs would go to outputs/{}/",
         a.scenario.display(),
@@ -456,10 +453,7 @@ fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
         u64::from(opts.replications.unwrap_or(s.replications)),
         "replications",
     );
-    let result = twinsim::engine::run_on(&s, &opts, cluster, |done, total| {
-        bar.set_position(u64::from(done));
-        status.stage(&format!("replication {done}/{total}"))
-    })?;
+    let result = twinsim::engine::run_on(&s, &opts, cluster, track(&bar, status, "replication"))?;
     bar.finish_and_clear();
     if cluster.rank() != 0 {
         return Ok(ExitCode::SUCCESS);
@@ -504,6 +498,18 @@ fn run_scenario(a: RunArgs, status: &Status) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Progress of `what` (replications, sweep points) on `bar` and, with `-v`, as stages.
+fn track<'a>(
+    bar: &'a indicatif::ProgressBar,
+    status: &'a Status,
+    what: &'a str,
+) -> impl FnMut(u32, u32) + Send + 'a {
+    move |done, total| {
+        bar.set_position(u64::from(done));
+        status.stage(&format!("{what} {done}/{total}"))
+    }
+}
+
 /// `twinsim run` of a scenario with a `[sweep]`: every grid point, then the sweep's outputs.
 fn run_sweep(
     s: &twinsim::scenario::Scenario,
@@ -516,10 +522,8 @@ fn run_sweep(
 ) -> Result<ExitCode> {
     let start = Instant::now();
     let bar = status.bar(sw.points.len() as u64, "sweep points");
-    let results = twinsim::engine::run_sweep(sw, opts, cluster, |done, total| {
-        bar.set_position(u64::from(done));
-        status.stage(&format!("sweep point {done}/{total}"))
-    })?;
+    let results =
+        twinsim::engine::run_sweep(sw, opts, cluster, track(&bar, status, "sweep point"))?;
     bar.finish_and_clear();
     if cluster.rank() != 0 {
         return Ok(ExitCode::SUCCESS);

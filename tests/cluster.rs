@@ -59,7 +59,9 @@ impl Cluster for Member {
     }
 }
 
-fn split_run(path: &std::path::Path, size: usize) -> Vec<RunResult> {
+/// `work` run by `size` threads standing in for processes, each with its member; results in
+/// rank order.
+fn on_members<T: Send>(size: usize, work: impl Fn(&Member) -> T + Sync) -> Vec<T> {
     let board = Arc::new(Board {
         size,
         state: Mutex::new(Round {
@@ -75,17 +77,26 @@ fn split_run(path: &std::path::Path, size: usize) -> Vec<RunResult> {
                     rank,
                     board: board.clone(),
                 };
-                sc.spawn(move || {
-                    let s = twinsim::scenario::load(path).unwrap();
-                    let opts = RunOptions {
-                        threads: Some(1),
-                        ..RunOptions::default()
-                    };
-                    run_on(&s, &opts, &member, |_, _| {}).unwrap()
-                })
+                let work = &work;
+                sc.spawn(move || work(&member))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// One thread per process, one worker thread each.
+fn one_thread() -> RunOptions {
+    RunOptions {
+        threads: Some(1),
+        ..RunOptions::default()
+    }
+}
+
+fn split_run(path: &std::path::Path, size: usize) -> Vec<RunResult> {
+    on_members(size, |member| {
+        let s = twinsim::scenario::load(path).unwrap();
+        run_on(&s, &one_thread(), member, |_, _| {}).unwrap()
     })
 }
 
@@ -144,32 +155,8 @@ fn a_sweep_shared_out_over_processes_gives_the_single_process_result() {
     let alone = twinsim::engine::run_sweep(sw, &opts, &solo, |_, _| {}).unwrap();
     // Four points over two processes, and over five (one of which computes none).
     for size in [2, 5] {
-        let board = Arc::new(Board {
-            size,
-            state: Mutex::new(Round {
-                posted: vec![None; size],
-                read: 0,
-            }),
-            turn: Condvar::new(),
-        });
-        let split: Vec<Vec<RunResult>> = std::thread::scope(|sc| {
-            let handles: Vec<_> = (0..size)
-                .map(|rank| {
-                    let member = Member {
-                        rank,
-                        board: board.clone(),
-                    };
-                    let sw = &sw;
-                    sc.spawn(move || {
-                        let opts = RunOptions {
-                            threads: Some(1),
-                            ..RunOptions::default()
-                        };
-                        twinsim::engine::run_sweep(sw, &opts, &member, |_, _| {}).unwrap()
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        let split = on_members(size, |member| {
+            twinsim::engine::run_sweep(sw, &one_thread(), member, |_, _| {}).unwrap()
         });
         for (rank, rs) in split.iter().enumerate() {
             assert_eq!(rs.len(), 4);

@@ -150,8 +150,7 @@ impl RunResult {
     /// Reads back a run of scenario `s` flattened by [`RunResult::flatten_into`].
     fn from_flat(s: &Scenario, flat: &[f64]) -> Option<RunResult> {
         let (head, mut rest) = flat.split_at_checked(6)?;
-        let policy = Policy::new(&s.behaviour, &s.interventions, s.horizon_days);
-        let keys = Prepared::new(s, &policy).keys();
+        let keys: Vec<String> = s.source.persons().iter().map(|p| p.key.clone()).collect();
         let mut arm = || -> Option<ArmResult> {
             let mut series = Vec::new();
             for _ in 0..head[0] as usize {
@@ -174,7 +173,7 @@ impl RunResult {
         Some(RunResult {
             baseline,
             scenario,
-            channels: policy.channels.clone(),
+            channels: crate::scenario::channel_names(&s.behaviour, &s.interventions),
             keys,
             replications: head[0] as u32,
             events: head[1] as u64,
@@ -242,7 +241,7 @@ pub fn run_sweep(
     let few = sw
         .points
         .iter()
-        .all(|p| initial_twins(&p.scenario) < FEW_TWINS);
+        .all(|p| (p.scenario.source.initial() as usize) < FEW_TWINS);
     if cluster.size() == 1 && few {
         let progress = std::sync::Mutex::new((0, progress));
         return pool.install(|| {
@@ -299,14 +298,6 @@ pub fn run_sweep(
         progress(k as u32 + 1, total);
     }
     Ok(out)
-}
-
-/// Initial twins of `s`.
-fn initial_twins(s: &Scenario) -> usize {
-    match &s.source {
-        crate::scenario::Source::Fitted(f) => f.persons.len(),
-        crate::scenario::Source::Inline { customers } => *customers as usize,
-    }
 }
 
 /// [`run_on`] on the threads of `pool`.

@@ -33,6 +33,35 @@ pub enum Source {
     },
 }
 
+impl Source {
+    /// The known customers (none with inline priors).
+    pub fn persons(&self) -> &[crate::population::load::Person] {
+        match self {
+            Source::Fitted(f) => &f.persons,
+            Source::Inline { .. } => &[],
+        }
+    }
+
+    /// Twins at the start: one per known customer, or the inline customers.
+    pub fn initial(&self) -> u64 {
+        match self {
+            Source::Fitted(f) => f.persons.len() as u64,
+            Source::Inline { customers } => *customers,
+        }
+    }
+}
+
+/// Channel names of a scenario: the behaviour's, then each new channel's in file order (as
+/// the engine's policy numbers them).
+pub fn channel_names(b: &Behaviour, interventions: &[Intervention]) -> Vec<String> {
+    let mut channels = b.channels.clone();
+    channels.extend(interventions.iter().filter_map(|i| match &i.kind {
+        Kind::NewChannel { name, .. } => Some(name.clone()),
+        _ => None,
+    }));
+    channels
+}
+
 /// A validated scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -299,11 +328,7 @@ fn parse(r: &mut Reader, doc: &toml::Spanned<DeTable>, path: &Path) -> Option<Sc
     let (source, behaviour) = population?;
     // Check what can be checked even when other keys are wrong: all problems at once.
     let horizon = horizon.map(|h| h as u32);
-    let mut channels = behaviour.channels.clone();
-    channels.extend(interventions.iter().filter_map(|i| match &i.kind {
-        Kind::NewChannel { name, .. } => Some(name.clone()),
-        _ => None,
-    }));
+    let channels = channel_names(&behaviour, &interventions);
     if let Some(p) = &primary {
         check_metrics(r, metrics_at, p, &also, &channels);
     }

@@ -135,6 +135,8 @@ pub(super) fn read<'i>(
             values: e.values.iter().map(|v| v.0).collect(),
         })
         .collect();
+    let mut without = doc.clone();
+    without.get_mut().remove("sweep");
     let mut points = Vec::with_capacity(n);
     let mut seen = std::collections::HashSet::new();
     for k in 0..n {
@@ -143,8 +145,7 @@ pub(super) fn read<'i>(
             1 => vec![k],
             _ => vec![k / entries[1].values.len(), k % entries[1].values.len()],
         };
-        let mut point = doc.clone();
-        point.get_mut().remove("sweep");
+        let mut point = without.clone();
         for ((e, t), &j) in entries.iter().zip(&targets).zip(&pick) {
             set(point.get_mut(), t, e.values[j].1.clone());
         }

@@ -115,7 +115,8 @@ pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Me
             s,
             prep.initial() as u64,
         );
-        // Spawning alone: each initial twin drawn and built, ready for its first event.
+        // Spawning alone: each initial twin drawn and built, ready to live (its wait to a
+        // first event is drawn by its life, from the rates that works out anyway).
         spawns.push(timed(&mut || {
             pool.install(|| {
                 (0..prep.initial() as u32).into_par_iter().for_each(|id| {

@@ -8,47 +8,66 @@ use rand::RngExt;
 use super::books::{Books, Referral};
 use super::ctx::Ctx;
 use super::policy::Effects;
-use super::twin::{ALIVE, FIRST, SCARRED, Twin};
+use super::twin::{ALIVE, FIRST, SCARRED, Twin, UNDRAWN};
 use crate::metrics::idx;
 use crate::population::behaviour::MAX_CHANNELS;
 
-/// Lives `tw` through its events before day `end` (at most the horizon) under `ctx`.
+/// Lives `tw` through its events before day `end` (at most the horizon) under `ctx`. A twin
+/// just spawned ([`UNDRAWN`]) first draws its wait to a first event, whatever `end`.
 pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
     let end = end.min(ctx.horizon) as f32;
+    let mut undrawn = tw.flags & UNDRAWN != 0;
     // A twin that never buys again has an infinite time (and NaN never compares below).
-    while tw.alive() && tw.next < end {
+    while undrawn || tw.alive() && tw.next < end {
         // Effects, choice weights and purchase rate hold from one breakpoint to the next:
         // they are looked up once per stretch between breakpoints, not at every event (the
         // lookup sat on each event's chain of dependent loads).
         let first = tw.next;
-        let e = ctx.policy.effects(first as u32, tw.segments);
-        let (weights, total, base) = ctx.policy.channel_weights(&tw.weights, &e);
-        let lam = purchase_rate(tw, &e, total, base);
-        let until = ctx.policy.next_breakpoint(first);
+        let mut scratch = None;
+        let (e, until) = ctx.policy.stretch(first, tw.segments, &mut scratch);
+        let (weights, total, base) = ctx.policy.channel_weights(&tw.weights, e);
+        let lam = purchase_rate(tw, e, total, base);
+        if undrawn {
+            // The first wait, from the stretch's rates (spawning once worked them out too).
+            undrawn = false;
+            tw.flags &= !UNDRAWN;
+            tw.next = wait(tw, ctx, e, first, lam, until);
+            if !(tw.next < until && tw.next < end) {
+                continue;
+            }
+        }
         loop {
             let t = tw.next;
             let day = t as u32;
             if ctx.pareto && tw.flags & FIRST == 0 {
-                let mu = dropout_rate(tw, ctx, &e);
+                let mu = dropout_rate(tw, ctx, e);
                 if tw.rng.random::<f64>() * (lam + mu) < mu {
                     die(tw, ctx, books, day);
                     return;
                 }
             }
-            if purchase(tw, ctx, books, (t, day), &e, (&weights, total)) {
+            if purchase(tw, ctx, books, (t, day), e, (&weights, total)) {
                 return;
             }
             // The wait starts from this stretch's rates (a bad experience may have scarred
             // the twin: its dropout rate is taken afresh).
-            let budget: f64 = tw.rng.sample(rand_distr::Exp1);
-            let rate = lam + dropout_rate(tw, ctx, &e);
-            tw.next = spend_hazard_until(tw, ctx, t, budget, rate, until);
+            tw.next = wait(tw, ctx, e, t, lam, until);
             books.prefetch(tw.next);
             if !(tw.next < until && tw.next < end) {
                 break;
             }
         }
     }
+}
+
+/// Time of the next event of a twin at `t` in a stretch (ending at `until`) of effects `e`
+/// and purchase rate `lam`: an exponential amount of hazard, spent at the stretch's rates
+/// and on across later stretches.
+#[inline(always)]
+fn wait(tw: &mut Twin, ctx: &Ctx, e: &Effects, t: f32, lam: f64, until: f32) -> f32 {
+    let budget: f64 = tw.rng.sample(rand_distr::Exp1);
+    let rate = lam + dropout_rate(tw, ctx, e);
+    spend_hazard_until(tw, ctx, t, budget, rate, until)
 }
 
 /// One purchase with everything that rides on it; returns whether the twin dropped out.
@@ -189,13 +208,6 @@ fn hazard(tw: &Twin, ctx: &Ctx, day: u32) -> f64 {
     purchase + dropout_rate(tw, ctx, &e)
 }
 
-/// Time of the twin's next event after `t`: an exponential amount of hazard, spent across the
-/// days where interventions switch.
-pub fn next_event(tw: &mut Twin, ctx: &Ctx, t: f32) -> f32 {
-    let budget: f64 = tw.rng.sample(rand_distr::Exp1);
-    spend_hazard(tw, ctx, t, budget)
-}
-
 /// Whether a twin lived under the baseline up to the fork has no event left in either arm,
 /// `to` being the scenario arm's context: it dropped out, or its pending event falls past
 /// the horizon and [`fork`] would keep it there. Fork keeps the time of a newcomer's first
@@ -254,17 +266,9 @@ pub fn fork(tw: &mut Twin, from: &Ctx, to: &Ctx, day: u32) {
     tw.next = spend_hazard_from(tw, to, day as f32, left.max(0.0), at_day);
 }
 
-/// When a twin at time `t` with `budget` of hazard to go has its event. Past the last
-/// breakpoint the time is given even beyond the horizon (no event within the run), so that
-/// [`fork`] can recover the remainder; infinity means a zero rate for good.
-fn spend_hazard(tw: &Twin, ctx: &Ctx, t: f32, budget: f64) -> f32 {
-    if t as f64 >= ctx.horizon as f64 {
-        return f32::INFINITY;
-    }
-    spend_hazard_from(tw, ctx, t, budget, hazard(tw, ctx, t as u32))
-}
-
-/// [`spend_hazard`] with the twin's hazard at `t` already known (`rate`).
+/// When a twin at time `t` with `budget` of hazard to go, at hazard `rate` at `t`, has its
+/// event. Past the last breakpoint the time is given even beyond the horizon (no event within
+/// the run), so that [`fork`] can recover the remainder; infinity means a zero rate for good.
 #[inline]
 fn spend_hazard_from(tw: &Twin, ctx: &Ctx, t: f32, budget: f64, rate: f64) -> f32 {
     spend_hazard_until(tw, ctx, t, budget, rate, ctx.policy.next_breakpoint(t))

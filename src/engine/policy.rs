@@ -305,6 +305,35 @@ impl Policy {
         std::borrow::Cow::Borrowed(&self.table[(interval << (2 * n)) | self.mask_index(segments)])
     }
 
+    /// The effects at time `t` (≥ 0) for a twin with segment mask `segments` and the first
+    /// breakpoint after `t`, where they may change: [`Policy::effects`] and
+    /// [`Policy::next_breakpoint`] with the day's interval read once (every stretch of every
+    /// twin's life starts here). Effects not tabled are worked out into `scratch` (a `Cow`
+    /// returned in a pair was copied whole, 440 bytes, even when borrowed).
+    #[inline]
+    pub fn stretch<'a>(
+        &'a self,
+        t: f32,
+        segments: u16,
+        scratch: &'a mut Option<Effects>,
+    ) -> (&'a Effects, f32) {
+        let day = t as u32;
+        match self.day_interval.get(day as usize) {
+            Some(&i) if !self.table.is_empty() && t >= 0.0 => {
+                let i = i as usize;
+                let shift = 2 * self.interventions.len();
+                (
+                    &self.table[(i << shift) | self.mask_index(segments)],
+                    self.breakpoints.get(i).copied().unwrap_or(f32::INFINITY),
+                )
+            }
+            _ => (
+                scratch.insert(self.compute(day, segments)),
+                self.next_breakpoint(t),
+            ),
+        }
+    }
+
     /// Effects on `day` for a twin with segment mask `segments`, from the interventions.
     fn compute(&self, day: u32, segments: u16) -> Effects {
         let mut e = self.base;

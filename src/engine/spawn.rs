@@ -4,9 +4,8 @@
 use rand::RngExt;
 
 use super::ctx::Ctx;
-use super::life::next_event;
 use super::rng;
-use super::twin::{ALIVE, FIRST, KNOWN, REFERRED, Twin, quantise};
+use super::twin::{ALIVE, FIRST, KNOWN, REFERRED, Twin, UNDRAWN, quantise};
 use crate::population::behaviour::Behaviour;
 use crate::population::behaviour::MAX_CHANNELS;
 use crate::population::load::Person;
@@ -221,7 +220,8 @@ impl<'s> Prepared<'s> {
             tw.flags |= KNOWN;
         }
         if tw.alive() {
-            tw.next = next_event(&mut tw, ctx, 0.0);
+            tw.next = 0.0;
+            tw.flags |= UNDRAWN;
         }
         tw
     }
@@ -271,7 +271,8 @@ pub fn newcomer(
         tw.flags |= FIRST;
         tw.next = born as f32 + tw.rng.random::<f32>().min(0.999_999);
     } else {
-        tw.next = next_event(&mut tw, ctx, born as f32);
+        tw.next = born as f32;
+        tw.flags |= UNDRAWN;
     }
     tw
 }

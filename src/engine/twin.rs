@@ -13,6 +13,9 @@ pub const KNOWN: u8 = 4;
 pub const SCARRED: u8 = 8;
 /// Next event is the newcomer's first purchase (no dropout after it, as in BG/NBD).
 pub const FIRST: u8 = 16;
+/// The wait to the twin's first event is still to be drawn, from time `next` on: its life
+/// draws it with the rates it works out anyway, instead of spawning working them out too.
+pub const UNDRAWN: u8 = 32;
 
 /// One twin. Rates are per day; times are days since the start of the run.
 #[derive(Debug, Clone)]
@@ -32,7 +35,7 @@ pub struct Twin {
     pub upsell: f32,
     /// Cross-sell probability per purchase.
     pub cross: f32,
-    /// Time of the next event.
+    /// Time of the next event (with [`UNDRAWN`], the time its first wait starts from).
     pub next: f32,
     /// Discounted revenue so far.
     pub clv: f32,
@@ -48,7 +51,7 @@ pub struct Twin {
     pub segments: u16,
     /// Channel preference weights, quantised to 1/255.
     pub weights: [u8; MAX_CHANNELS],
-    /// [`ALIVE`], [`REFERRED`], [`KNOWN`], [`SCARRED`], [`FIRST`].
+    /// [`ALIVE`], [`REFERRED`], [`KNOWN`], [`SCARRED`], [`FIRST`], [`UNDRAWN`].
     pub flags: u8,
     /// Retention cohort: 0 for customers at the start, 1 + month of arrival for newcomers.
     pub cohort: u8,

@@ -168,6 +168,7 @@ impl Segment {
     }
 
     /// Whether a twin with attributes `a` is in the segment.
+    #[inline]
     pub fn matches(&self, a: &Attributes) -> bool {
         self.conditions.iter().all(|c| {
             let ord = match c.attr {

@@ -191,21 +191,23 @@ fn dropout_rate(tw: &Twin, ctx: &Ctx, e: &Effects) -> f64 {
         }
 }
 
-/// Hazard (purchase plus, for Pareto/NBD, dropout) of a twin under `ctx` on `day`.
+/// Hazard (purchase plus, for Pareto/NBD, dropout) of a twin under `ctx` at time `t` (≥ 0),
+/// and the first breakpoint after `t`, up to which it holds.
 #[inline]
-fn hazard(tw: &Twin, ctx: &Ctx, day: u32) -> f64 {
-    let e = ctx.policy.effects(day, tw.segments);
+fn rates(tw: &Twin, ctx: &Ctx, t: f32) -> (f64, f32) {
+    let mut scratch = None;
+    let (e, until) = ctx.policy.stretch(t, tw.segments, &mut scratch);
     let purchase = if e.priced {
-        let (_, total, base) = ctx.policy.channel_weights(&tw.weights, &e);
-        purchase_rate(tw, &e, total, base)
-    } else if ctx.policy.reaches(&tw.weights, &e) {
+        let (_, total, base) = ctx.policy.channel_weights(&tw.weights, e);
+        purchase_rate(tw, e, total, base)
+    } else if ctx.policy.reaches(&tw.weights, e) {
         // Unpriced, the channel mix leaves the rate alone: only whether some channel the
         // twin likes is open matters.
         tw.lambda as f64 * e.access
     } else {
         0.0
     };
-    purchase + dropout_rate(tw, ctx, &e)
+    (purchase + dropout_rate(tw, ctx, e), until)
 }
 
 /// Whether a twin lived under the baseline up to the fork has no event left in either arm,
@@ -247,34 +249,29 @@ pub fn fork(tw: &mut Twin, from: &Ctx, to: &Ctx, day: u32) {
         return;
     }
     debug_assert!(tw.next >= day as f32, "an event before the fork");
-    let rate = hazard(tw, from, day);
+    let (rate, _) = rates(tw, from, day as f32);
     let mut now = day as f32;
     let mut at_day = None;
     loop {
         if now >= to.horizon as f32 {
             return;
         }
-        let r = hazard(tw, to, now as u32);
-        at_day.get_or_insert(r);
+        let (r, until) = rates(tw, to, now);
+        at_day.get_or_insert((r, until));
         if r != rate {
             break;
         }
-        now = to.policy.next_breakpoint(now);
+        now = until;
     }
     let left = rate * (tw.next as f64 - day as f64);
-    let at_day = at_day.expect("the loop looks at `day` first");
-    tw.next = spend_hazard_from(tw, to, day as f32, left.max(0.0), at_day);
+    let (at, edge) = at_day.expect("the loop looks at `day` first");
+    tw.next = spend_hazard_until(tw, to, day as f32, left.max(0.0), at, edge);
 }
 
-/// When a twin at time `t` with `budget` of hazard to go, at hazard `rate` at `t`, has its
-/// event. Past the last breakpoint the time is given even beyond the horizon (no event within
-/// the run), so that [`fork`] can recover the remainder; infinity means a zero rate for good.
-#[inline]
-fn spend_hazard_from(tw: &Twin, ctx: &Ctx, t: f32, budget: f64, rate: f64) -> f32 {
-    spend_hazard_until(tw, ctx, t, budget, rate, ctx.policy.next_breakpoint(t))
-}
-
-/// [`spend_hazard_from`] with the first breakpoint after `t` already known (`edge`).
+/// When a twin at time `t` with `budget` of hazard to go, at hazard `rate` from `t` to the
+/// first breakpoint after it (`edge`), has its event. Past the last breakpoint the time is
+/// given even beyond the horizon (no event within the run), so that [`fork`] can recover the
+/// remainder; infinity means a zero rate for good.
 #[inline]
 fn spend_hazard_until(
     tw: &Twin,
@@ -305,8 +302,7 @@ fn spend_hazard_until(
         }
         budget -= rate * (edge64 - now);
         now = edge64;
-        rate = hazard(tw, ctx, edge as u32);
-        edge = ctx.policy.next_breakpoint(edge);
+        (rate, edge) = rates(tw, ctx, edge);
     }
 }
 

@@ -310,7 +310,7 @@ impl Policy {
     /// [`Policy::next_breakpoint`] with the day's interval read once (every stretch of every
     /// twin's life starts here). Effects not tabled are worked out into `scratch` (a `Cow`
     /// returned in a pair was copied whole, 440 bytes, even when borrowed).
-    #[inline]
+    #[inline(always)]
     pub fn stretch<'a>(
         &'a self,
         t: f32,

@@ -89,16 +89,14 @@ fn purchase(
         rand_distr::Distribution::sample(&ctx.spend_unit, &mut tw.rng) * tw.spend_scale as f64;
     let [u_up, u_cross, u_contact, u_bad, u_ref, u_drop]: [f64; 6] =
         std::array::from_fn(|_| tw.rng.random());
+    // The channel: the last one open to the twin whose share starts at or below the uniform
+    // (one past the total, by rounding, takes the last). Without a branch: which channel it
+    // is was a coin toss to the branch predictor at every purchase.
     let mut c = 0;
     let mut acc = 0.0;
-    for (k, w) in weights.iter().enumerate().take(ctx.policy.channels.len()) {
+    for (k, &w) in weights.iter().enumerate().take(ctx.policy.channels.len()) {
+        c = if (w > 0.0) & (acc <= u_channel) { k } else { c };
         acc += w;
-        if *w > 0.0 {
-            c = k;
-            if u_channel < acc {
-                break;
-            }
-        }
     }
     let mut amount = raw * e.price[c];
     let d = books.day(day);

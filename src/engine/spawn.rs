@@ -347,13 +347,10 @@ fn build(
                 f64::NAN
             },
         };
-        let mut segments = prep.always;
-        for &(bit, seg) in &prep.tests {
-            if seg.matches(&attrs) {
-                segments |= bit;
-            }
-        }
-        segments
+        // Without a branch on each answer: a random pilot's is a coin toss to the predictor.
+        prep.tests.iter().fold(prep.always, |m, &(bit, seg)| {
+            m | bit * u16::from(seg.matches(&attrs))
+        })
     });
     let (lambda, dropout, flags) = match latent {
         Some(l) => {

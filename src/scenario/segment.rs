@@ -170,30 +170,38 @@ impl Segment {
     /// Whether a twin with attributes `a` is in the segment.
     #[inline]
     pub fn matches(&self, a: &Attributes) -> bool {
-        self.conditions.iter().all(|c| {
-            let ord = match c.attr {
-                Attr::Channel => return (a.channel == c.text) == (c.op == Op::Eq),
-                Attr::Cohort => return (a.cohort == c.text) == (c.op == Op::Eq),
-                Attr::Referred => {
-                    let r = if a.referred { "true" } else { "false" };
-                    return (r == c.text) == (c.op == Op::Eq);
-                }
-                Attr::Segment => return (a.segment == c.text) == (c.op == Op::Eq),
-                Attr::PAlive => a.p_alive,
-                Attr::ValueDecile => a.value_decile,
-                Attr::Frequency => a.frequency,
-                Attr::Random => a.random,
-            };
-            let v = c.number.unwrap_or(f64::NAN);
-            match c.op {
-                Op::Eq => ord == v,
-                Op::Ne => ord != v,
-                Op::Lt => ord < v,
-                Op::Le => ord <= v,
-                Op::Gt => ord > v,
-                Op::Ge => ord >= v,
+        // Every condition is looked at (no early exit): a branch on each answer was a coin
+        // toss to the predictor for random pilots, at every twin spawned.
+        self.conditions.iter().fold(true, |all, c| all & c.holds(a))
+    }
+}
+
+impl Condition {
+    /// Whether a twin with attributes `a` meets the condition.
+    #[inline]
+    fn holds(&self, a: &Attributes) -> bool {
+        let ord = match self.attr {
+            Attr::Channel => return (a.channel == self.text) == (self.op == Op::Eq),
+            Attr::Cohort => return (a.cohort == self.text) == (self.op == Op::Eq),
+            Attr::Referred => {
+                let r = if a.referred { "true" } else { "false" };
+                return (r == self.text) == (self.op == Op::Eq);
             }
-        })
+            Attr::Segment => return (a.segment == self.text) == (self.op == Op::Eq),
+            Attr::PAlive => a.p_alive,
+            Attr::ValueDecile => a.value_decile,
+            Attr::Frequency => a.frequency,
+            Attr::Random => a.random,
+        };
+        let v = self.number.unwrap_or(f64::NAN);
+        match self.op {
+            Op::Eq => ord == v,
+            Op::Ne => ord != v,
+            Op::Lt => ord < v,
+            Op::Le => ord <= v,
+            Op::Gt => ord > v,
+            Op::Ge => ord >= v,
+        }
     }
 }
 

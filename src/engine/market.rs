@@ -16,6 +16,8 @@ pub struct Market {
     adopted: Vec<u64>,
     /// Prospects who have adopted, including the initial customers.
     pub adopted_count: u64,
+    /// Random numbers drawn so far (a binomial count as one), for the bench's bare loop.
+    pub draws: u64,
 }
 
 impl Market {
@@ -41,6 +43,7 @@ impl Market {
             network,
             adopted,
             adopted_count: initial,
+            draws: 0,
         }
     }
 
@@ -73,12 +76,14 @@ impl Market {
             Network::Unbounded => None,
             Network::Mixed => {
                 // A random member of the market, already a customer with probability A/M.
+                self.draws += 1;
                 if rng.random::<f64>() < self.adopted_count as f64 / m as f64 {
                     return None;
                 }
                 None
             }
             Network::SmallWorld { degree, rewire } => {
+                self.draws += 1;
                 let j = rng.random_range(0..degree as u64);
                 let offset = j / 2 + 1;
                 let ring = if j % 2 == 0 {
@@ -99,6 +104,7 @@ impl Market {
                 Some(t)
             }
         };
+        self.draws += 1;
         if rng.random::<f64>() >= conversion {
             return None;
         }
@@ -121,7 +127,10 @@ impl Market {
         let share = self.adopted_count as f64 / m as f64;
         let hazard = (self.bass.p * push + self.bass.q * share) / self.bass.period_days;
         let prob = (1.0 - (-hazard).exp()).clamp(0.0, 1.0);
-        let n = Binomial::new(left, prob).map_or(0, |d| d.sample(rng));
+        let n = Binomial::new(left, prob).map_or(0, |d| {
+            self.draws += 1;
+            d.sample(rng)
+        });
         if self.adopted.is_empty() || n == 0 {
             for _ in 0..n {
                 if let Some(node) = self.free_node(rng) {
@@ -139,6 +148,7 @@ impl Market {
         let mut ring = [0u64; AHEAD];
         for slot in ring.iter_mut() {
             *slot = rng.random_range(0..m);
+            self.draws += 1;
             self.prefetch(*slot);
         }
         let mut pos = 0;
@@ -147,6 +157,7 @@ impl Market {
             for _ in 0..64 {
                 let probe = ring[pos];
                 ring[pos] = rng.random_range(0..m);
+                self.draws += 1;
                 self.prefetch(ring[pos]);
                 pos = (pos + 1) % AHEAD;
                 if !self.is_adopted(probe) {
@@ -175,7 +186,7 @@ impl Market {
     }
 
     /// A node that has not adopted: random tries, then a scan (only when nearly everyone has).
-    fn free_node(&self, rng: &mut TwinRng) -> Option<u64> {
+    fn free_node(&mut self, rng: &mut TwinRng) -> Option<u64> {
         let m = self.size();
         if let Network::Unbounded = self.network {
             return Some(self.adopted_count);
@@ -185,6 +196,7 @@ impl Market {
         }
         for _ in 0..64 {
             let n = rng.random_range(0..m);
+            self.draws += 1;
             if !self.is_adopted(n) {
                 return Some(n);
             }

@@ -58,6 +58,10 @@ pub struct Replication {
     pub twins: u64,
     /// Of them, those that joined before the arms parted (the same twins in both arms).
     pub shared_twins: u64,
+    /// Random numbers the market drew for this arm, those before the arms parted included.
+    pub market_draws: u64,
+    /// Of them, those drawn before the arms parted (the same in both arms).
+    pub shared_market_draws: u64,
     /// Per known customer: discounted revenue.
     pub clv: Vec<f32>,
     /// Per known customer: purchases.
@@ -72,6 +76,8 @@ impl Replication {
             self.events as f64,
             self.twins as f64,
             self.shared_twins as f64,
+            self.market_draws as f64,
+            self.shared_market_draws as f64,
             s.margin_rate,
             s.clv_bin_width,
         ]);
@@ -82,9 +88,9 @@ impl Replication {
 
     /// Reads one back (`horizon` days, `known` customers) from the start of `flat`.
     fn from_flat(horizon: usize, known: usize, flat: &[f64]) -> Option<(Replication, &[f64])> {
-        let (head, flat) = flat.split_at_checked(5)?;
+        let (head, flat) = flat.split_at_checked(7)?;
         let (mut series, flat) = Series::from_flat(horizon, flat)?;
-        (series.margin_rate, series.clv_bin_width) = (head[3], head[4]);
+        (series.margin_rate, series.clv_bin_width) = (head[5], head[6]);
         let (clv, flat) = flat.split_at_checked(known)?;
         let (purchases, rest) = flat.split_at_checked(known)?;
         let r = Replication {
@@ -92,6 +98,8 @@ impl Replication {
             events: head[0] as u64,
             twins: head[1] as u64,
             shared_twins: head[2] as u64,
+            market_draws: head[3] as u64,
+            shared_market_draws: head[4] as u64,
             clv: clv.iter().map(|&c| c as f32).collect(),
             purchases: purchases.iter().map(|&p| p as u16).collect(),
         };
@@ -123,6 +131,9 @@ pub struct RunResult {
     pub max_twins: u64,
     /// Twins actually spawned: those that joined before the arms parted count once.
     pub simulated_twins: u64,
+    /// Random numbers the market actually drew (referral targets and conversions, external
+    /// adopters), those before the arms parted counted once.
+    pub simulated_market_draws: u64,
 }
 
 impl RunResult {
@@ -136,6 +147,7 @@ impl RunResult {
             self.simulated_purchases as f64,
             self.max_twins as f64,
             self.simulated_twins as f64,
+            self.simulated_market_draws as f64,
         ]);
         for arm in [&self.baseline, &self.scenario] {
             for s in &arm.series {
@@ -149,7 +161,7 @@ impl RunResult {
 
     /// Reads back a run of scenario `s` flattened by [`RunResult::flatten_into`].
     fn from_flat(s: &Scenario, flat: &[f64]) -> Option<RunResult> {
-        let (head, mut rest) = flat.split_at_checked(6)?;
+        let (head, mut rest) = flat.split_at_checked(7)?;
         let keys: Vec<String> = s.source.persons().iter().map(|p| p.key.clone()).collect();
         let mut arm = || -> Option<ArmResult> {
             let mut series = Vec::new();
@@ -181,6 +193,7 @@ impl RunResult {
             simulated_purchases: head[3] as u64,
             max_twins: head[4] as u64,
             simulated_twins: head[5] as u64,
+            simulated_market_draws: head[6] as u64,
         })
     }
 }
@@ -332,6 +345,7 @@ fn run_in(
         simulated_purchases: 0,
         max_twins: 0,
         simulated_twins: 0,
+        simulated_market_draws: 0,
     };
     // Few twins per replication: run replications side by side — across processes too, each
     // computing its own (replication k on process k mod size) and all exchanging them at the
@@ -387,6 +401,8 @@ fn run_in(
             out.simulated_purchases +=
                 purchases(&pair[0]) + purchases(&pair[1]) - shared(&|d| d[idx::PURCHASES]);
             out.simulated_twins += pair[0].twins + pair[1].twins - pair[0].shared_twins;
+            out.simulated_market_draws +=
+                pair[0].market_draws + pair[1].market_draws - pair[0].shared_market_draws;
             for (r, arm) in pair.into_iter().zip([&mut out.baseline, &mut out.scenario]) {
                 out.events += r.events;
                 out.max_twins = out.max_twins.max(r.twins);

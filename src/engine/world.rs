@@ -373,6 +373,9 @@ fn finish(
     out.map(|(mut series, clv, purchases)| {
         let ctx = ctxs[a];
         let twins = arms[a].as_ref().map_or(shared.next_id, |x| x.next_id);
+        let market_draws = arms[a]
+            .as_ref()
+            .map_or(shared.market.draws, |x| x.market.draws);
         a += 1;
         series.clv_bin_width = ctx.clv_bin_width;
         series.margin_rate = ctx.b.margin;
@@ -387,6 +390,8 @@ fn finish(
             events,
             twins,
             shared_twins: shared.next_id,
+            market_draws,
+            shared_market_draws: shared.market.draws,
             clv,
             purchases,
         }

@@ -349,7 +349,7 @@ fn build(
         };
         // Without a branch on each answer: a random pilot's is a coin toss to the predictor.
         prep.tests.iter().fold(prep.always, |m, &(bit, seg)| {
-            m | bit * u16::from(seg.matches(&attrs))
+            m | (bit * u16::from(seg.matches(&attrs)))
         })
     });
     let (lambda, dropout, flags) = match latent {

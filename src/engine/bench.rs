@@ -79,8 +79,9 @@ impl Measurement {
 }
 
 /// Runs `s` (one replication, both arms), spawning alone and the bare loop on `threads`
-/// threads, `repeat` times each, interleaved, and keeps the median times and the median of
-/// the paired ratios: on a shared machine one slow moment then moves neither.
+/// threads, `repeat` times each, interleaved (each run next to its bare loop, in turns first),
+/// and keeps the median times and the median of the paired ratios: on a shared machine one
+/// slow moment then moves neither.
 pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Measurement> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
@@ -102,19 +103,35 @@ pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Me
     };
     reset_peak_rss();
     let (mut runs, mut spawns, mut bares) = (Vec::new(), Vec::new(), Vec::new());
-    let mut res = None;
-    for _ in 0..repeat.max(1) {
-        let mut out = Ok(());
-        runs.push(timed(&mut || match run(s, &opts, |_, _| {}) {
-            Ok(r) => res = Some(r),
-            Err(e) => out = Err(e),
-        }));
-        out?;
-        let draws = Draws::of(
-            res.as_ref().expect("a run just finished"),
-            s,
-            prep.initial() as u64,
-        );
+    let time_run = || -> Result<(f64, super::RunResult)> {
+        let t = Instant::now();
+        let r = run(s, &opts, |_, _| {})?;
+        Ok((t.elapsed().as_secs_f64(), r))
+    };
+    let time_bare = |res: &super::RunResult| {
+        let draws = Draws::of(res, s, prep.initial() as u64);
+        timed(&mut || {
+            pool.install(|| black_box(bare_loop(&s.behaviour, &draws)));
+        })
+    };
+    let mut res: Option<super::RunResult> = None;
+    for i in 0..repeat.max(1) {
+        // A run and its bare loop back to back, in turns first, so that a machine speeding up
+        // or slowing down over the pair tips the paired ratios both ways (every run draws the
+        // same numbers: the previous run's counts serve a bare loop timed first).
+        let (t, r) = match &res {
+            Some(last) if i % 2 == 1 => {
+                bares.push(time_bare(last));
+                time_run()?
+            }
+            _ => {
+                let (t, r) = time_run()?;
+                bares.push(time_bare(&r));
+                (t, r)
+            }
+        };
+        runs.push(t);
+        res = Some(r);
         // Spawning alone: each initial twin drawn and built, ready to live (its wait to a
         // first event is drawn by its life, from the rates that works out anyway).
         spawns.push(timed(&mut || {
@@ -123,9 +140,6 @@ pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Me
                     black_box(prep.initial_twin(&ctx, s.seed, 0, id));
                 })
             })
-        }));
-        bares.push(timed(&mut || {
-            pool.install(|| black_box(bare_loop(&s.behaviour, &draws)));
         }));
     }
     let res = res.expect("at least one run");

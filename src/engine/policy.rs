@@ -89,7 +89,7 @@ pub struct Policy {
     charged: u16,
 }
 
-/// Up to this many interventions, [`Policy::effects`] reads a precomputed table.
+/// Up to this many interventions, [`Policy::stretch`] reads a precomputed table.
 const TABLED_INTERVENTIONS: usize = 4;
 
 impl Policy {
@@ -291,24 +291,9 @@ impl Policy {
             .unwrap_or(f64::INFINITY)
     }
 
-    /// Effects on `day` for a twin with segment mask `segments`.
-    #[inline]
-    pub fn effects(&self, day: u32, segments: u16) -> std::borrow::Cow<'_, Effects> {
-        if self.table.is_empty() {
-            return std::borrow::Cow::Owned(self.compute(day, segments));
-        }
-        let n = self.interventions.len();
-        let interval = match self.day_interval.get(day as usize) {
-            Some(&i) => i as usize,
-            None => self.breakpoints.partition_point(|&b| b <= day as f32),
-        };
-        std::borrow::Cow::Borrowed(&self.table[(interval << (2 * n)) | self.mask_index(segments)])
-    }
-
     /// The effects at time `t` (≥ 0) for a twin with segment mask `segments` and the first
-    /// breakpoint after `t`, where they may change: [`Policy::effects`] and
-    /// [`Policy::next_breakpoint`] with the day's interval read once (every stretch of every
-    /// twin's life starts here). Effects not tabled are worked out into `scratch` (a `Cow`
+    /// breakpoint after `t`, where they may change, with the day's interval read once (every
+    /// stretch of every twin's life starts here). Effects not tabled are worked out into `scratch` (a `Cow`
     /// returned in a pair was copied whole, 440 bytes, even when borrowed).
     #[inline(always)]
     pub fn stretch<'a>(
@@ -473,7 +458,10 @@ impl Policy {
     /// Cost per day of interventions that charge per targeted customer (retention offers), for
     /// a twin with `segments` on `day`.
     pub fn daily_cost(&self, day: u32, segments: u16) -> f64 {
-        self.effects(day, segments).daily_cost
+        let mut scratch = None;
+        self.stretch(day as f32, segments, &mut scratch)
+            .0
+            .daily_cost
     }
 
     /// Bass innovation multiplier and marketing cost on `day`.

@@ -24,14 +24,15 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
         // lookup sat on each event's chain of dependent loads).
         let first = tw.next;
         let mut scratch = None;
-        let (e, until) = ctx.policy.stretch(first, tw.segments, &mut scratch);
+        let s = ctx.policy.stretch(first, tw.segments, &mut scratch);
+        let (e, until) = (s.effects, s.until);
         let (weights, total, base) = ctx.policy.channel_weights(&tw.weights, e);
         let lam = purchase_rate(tw, e, total, base);
         if undrawn {
             // The first wait, from the stretch's rates (spawning once worked them out too).
             undrawn = false;
             tw.flags &= !UNDRAWN;
-            tw.next = wait(tw, ctx, e, first, lam, until);
+            tw.next = wait(tw, ctx, e, first, lam, s.steady);
             if !(tw.next < until && tw.next < end) {
                 continue;
             }
@@ -51,7 +52,7 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
             }
             // The wait starts from this stretch's rates (a bad experience may have scarred
             // the twin: its dropout rate is taken afresh).
-            tw.next = wait(tw, ctx, e, t, lam, until);
+            tw.next = wait(tw, ctx, e, t, lam, s.steady);
             books.prefetch(tw.next);
             if !(tw.next < until && tw.next < end) {
                 break;
@@ -60,14 +61,14 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
     }
 }
 
-/// Time of the next event of a twin at `t` in a stretch (ending at `until`) of effects `e`
-/// and purchase rate `lam`: an exponential amount of hazard, spent at the stretch's rates
+/// Time of the next event of a twin at `t` under effects `e` and purchase rate `lam`, which
+/// hold for its hazard up to `steady`: an exponential amount of hazard, spent at these rates
 /// and on across later stretches.
 #[inline(always)]
-fn wait(tw: &mut Twin, ctx: &Ctx, e: &Effects, t: f32, lam: f64, until: f32) -> f32 {
+fn wait(tw: &mut Twin, ctx: &Ctx, e: &Effects, t: f32, lam: f64, steady: f32) -> f32 {
     let budget: f64 = tw.rng.sample(rand_distr::Exp1);
     let rate = lam + dropout_rate(tw, ctx, e);
-    spend_hazard_until(tw, ctx, t, budget, rate, until)
+    spend_hazard_until(tw, ctx, t, budget, rate, steady)
 }
 
 /// One purchase with everything that rides on it; returns whether the twin dropped out.
@@ -190,11 +191,12 @@ fn dropout_rate(tw: &Twin, ctx: &Ctx, e: &Effects) -> f64 {
 }
 
 /// Hazard (purchase plus, for Pareto/NBD, dropout) of a twin under `ctx` at time `t` (≥ 0),
-/// and the first breakpoint after `t`, up to which it holds.
+/// and the first breakpoint after `t` at which it may change.
 #[inline]
 fn rates(tw: &Twin, ctx: &Ctx, t: f32) -> (f64, f32) {
     let mut scratch = None;
-    let (e, until) = ctx.policy.stretch(t, tw.segments, &mut scratch);
+    let s = ctx.policy.stretch(t, tw.segments, &mut scratch);
+    let (e, until) = (s.effects, s.steady);
     let purchase = if e.priced {
         let (_, total, base) = ctx.policy.channel_weights(&tw.weights, e);
         purchase_rate(tw, e, total, base)
@@ -267,9 +269,9 @@ pub fn fork(tw: &mut Twin, from: &Ctx, to: &Ctx, day: u32) {
 }
 
 /// When a twin at time `t` with `budget` of hazard to go, at hazard `rate` from `t` to the
-/// first breakpoint after it (`edge`), has its event. Past the last breakpoint the time is
-/// given even beyond the horizon (no event within the run), so that [`fork`] can recover the
-/// remainder; infinity means a zero rate for good.
+/// first breakpoint after it at which that may change (`edge`), has its event. Past the last
+/// breakpoint that changes it the time is given even beyond the horizon (no event within the
+/// run), so that [`fork`] can recover the remainder; infinity means a zero rate for good.
 #[inline]
 fn spend_hazard_until(
     tw: &Twin,

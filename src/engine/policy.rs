@@ -38,6 +38,17 @@ pub struct Effects {
 }
 
 impl Effects {
+    /// Whether a twin's hazard is the same under `self` and `other`, whatever its choice
+    /// weights: purchase access, channel reach and price demand alike, and, where dropout is a
+    /// rate (`pareto`), the dropout multiplier too (a BG/NBD twin's dropout rides on its
+    /// purchases, not on its waits).
+    fn same_hazard(&self, other: &Effects, pareto: bool) -> bool {
+        self.access == other.access
+            && self.reach == other.reach
+            && self.demand == other.demand
+            && (!pareto || self.dropout == other.dropout)
+    }
+
     /// The most these effects multiply any twin's hazard by, against no intervention: the
     /// purchase rate λ × access × (a weighted mean of the reached channels' demand factors,
     /// when priced) is at most λ × access × the largest of them, and the dropout rate is
@@ -53,6 +64,18 @@ impl Effects {
         };
         (self.access * demand).max(self.dropout)
     }
+}
+
+/// What holds for a twin from some time on: the effects, the first breakpoint after it (up to
+/// which they hold) and the first breakpoint at which its hazard changes (at or after that).
+#[derive(Debug, Clone, Copy)]
+pub struct Stretch<'a> {
+    /// The effects.
+    pub effects: &'a Effects,
+    /// The first breakpoint after the time asked for.
+    pub until: f32,
+    /// The first breakpoint at which the twin's hazard may change (infinite when never).
+    pub steady: f32,
 }
 
 /// The scenario's interventions over a behaviour's channels.
@@ -76,6 +99,11 @@ pub struct Policy {
     /// Effects per (interval between breakpoints, segment mask), precomputed when there are
     /// few interventions: looking them up spares every event a 350-byte copy and a loop.
     table: Vec<Effects>,
+    /// Per entry of `table`, the first breakpoint after its interval at which that mask's
+    /// hazard changes (infinite when it never does): a wait spends its hazard over the
+    /// breakpoints that only move other effects (a referral programme, a BG/NBD retention
+    /// offer) in one step, instead of working out the same rate again at each.
+    steady: Vec<f32>,
     /// Per segment mask (as the table indexes them), the most any effect from the first
     /// switch on multiplies a twin's hazard by ([`Effects::boost`]); empty when effects are
     /// not tabled.
@@ -160,6 +188,7 @@ impl Policy {
             base,
             target,
             table: Vec::new(),
+            steady: Vec::new(),
             boost: Vec::new(),
             pieces: Vec::new(),
             day_interval: Vec::new(),
@@ -190,8 +219,26 @@ impl Policy {
                     })
                 })
                 .collect();
-            let first = p.day_interval.get(p.first_switch() as usize).copied();
             let masks = 1usize << (2 * n);
+            let pareto = matches!(
+                b.purchase,
+                crate::fit::purchase::PurchaseModel::ParetoNbd(_)
+            );
+            let intervals = p.table.len() / masks;
+            p.steady = vec![f32::INFINITY; p.table.len()];
+            for m in 0..masks {
+                // From the last interval back: each one's hazard holds up to the next
+                // interval's end when the next one's hazard is the same.
+                for i in (0..intervals.saturating_sub(1)).rev() {
+                    let (here, next) = ((i << (2 * n)) | m, ((i + 1) << (2 * n)) | m);
+                    p.steady[here] = if p.table[here].same_hazard(&p.table[next], pareto) {
+                        p.steady[next]
+                    } else {
+                        p.breakpoints[i]
+                    };
+                }
+            }
+            let first = p.day_interval.get(p.first_switch() as usize).copied();
             p.boost = (0..masks)
                 .map(|m| {
                     let from = first.map_or(p.table.len() / masks, usize::from);
@@ -291,31 +338,36 @@ impl Policy {
             .unwrap_or(f64::INFINITY)
     }
 
-    /// The effects at time `t` (≥ 0) for a twin with segment mask `segments` and the first
-    /// breakpoint after `t`, where they may change, with the day's interval read once (every
-    /// stretch of every twin's life starts here). Effects not tabled are worked out into `scratch` (a `Cow`
-    /// returned in a pair was copied whole, 440 bytes, even when borrowed).
+    /// The effects at time `t` (≥ 0) for a twin with segment mask `segments`, with the day's
+    /// interval read once (every stretch of every twin's life starts here). Effects not
+    /// tabled are worked out into `scratch` (a `Cow` returned in a pair was copied whole,
+    /// 440 bytes, even when borrowed).
     #[inline(always)]
     pub fn stretch<'a>(
         &'a self,
         t: f32,
         segments: u16,
         scratch: &'a mut Option<Effects>,
-    ) -> (&'a Effects, f32) {
+    ) -> Stretch<'a> {
         let day = t as u32;
         match self.day_interval.get(day as usize) {
             Some(&i) if !self.table.is_empty() && t >= 0.0 => {
                 let i = i as usize;
-                let shift = 2 * self.interventions.len();
-                (
-                    &self.table[(i << shift) | self.mask_index(segments)],
-                    self.breakpoints.get(i).copied().unwrap_or(f32::INFINITY),
-                )
+                let k = (i << (2 * self.interventions.len())) | self.mask_index(segments);
+                Stretch {
+                    effects: &self.table[k],
+                    until: self.breakpoints.get(i).copied().unwrap_or(f32::INFINITY),
+                    steady: self.steady[k],
+                }
             }
-            _ => (
-                scratch.insert(self.compute(day, segments)),
-                self.next_breakpoint(t),
-            ),
+            _ => {
+                let until = self.next_breakpoint(t);
+                Stretch {
+                    effects: scratch.insert(self.compute(day, segments)),
+                    until,
+                    steady: until,
+                }
+            }
         }
     }
 
@@ -460,7 +512,7 @@ impl Policy {
     pub fn daily_cost(&self, day: u32, segments: u16) -> f64 {
         let mut scratch = None;
         self.stretch(day as f32, segments, &mut scratch)
-            .0
+            .effects
             .daily_cost
     }
 
@@ -473,5 +525,55 @@ impl Policy {
                 Kind::MarketingPush { p_multiplier, cost } => (m * p_multiplier, c + cost),
                 _ => (m, c),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(model: &str, interventions: &str) -> Policy {
+        let s = crate::scenario::load_str(
+            &format!(
+                "name = \"steady\"\nhorizon_days = 200\nreplications = 1\nseed = 1\n\
+                 [population]\ncustomers = 10\n{model}\n\
+                 [population.price]\nelasticity = -1.5\n{interventions}"
+            ),
+            std::path::Path::new("steady.toml"),
+        )
+        .unwrap();
+        Policy::new(&s.behaviour, &s.interventions, s.horizon_days)
+    }
+
+    /// A wait's hazard runs on across breakpoints that leave it alone (a referral programme
+    /// always; a retention offer when dropout rides on purchases, BG/NBD) and stops at those
+    /// that move it (a price change; a retention offer when dropout is a rate, Pareto/NBD).
+    #[test]
+    fn the_hazard_holds_across_breakpoints_that_leave_it_alone() {
+        let ivs = "[[intervention]]\nkind = \"referral_programme\"\nmultiplier = 2\nstart_day = 30\n\
+                   [[intervention]]\nkind = \"retention_offer\"\ndropout_multiplier = 0.5\nstart_day = 40\n\
+                   [[intervention]]\nkind = \"price_change\"\npercent = -10\nstart_day = 50\nend_day = 120\n";
+        let bg = policy(
+            "[population.bgnbd]\nr = 0.3\nalpha = 5.0\na = 0.8\nb = 2.5",
+            ivs,
+        );
+        let pareto = policy(
+            "[population.pareto_nbd]\nr = 0.3\nalpha = 5.0\ns = 0.8\nbeta = 10.0",
+            ivs,
+        );
+        let everyone = 0b111;
+        let at = |p: &Policy, t: f32, segments: u16| {
+            let mut scratch = None;
+            let s = p.stretch(t, segments, &mut scratch);
+            (s.until, s.steady)
+        };
+        assert_eq!(at(&bg, 10.0, everyone), (30.0, 50.0));
+        assert_eq!(at(&bg, 35.0, everyone), (40.0, 50.0));
+        assert_eq!(at(&bg, 60.0, everyone), (120.0, 120.0));
+        assert_eq!(at(&bg, 130.0, everyone), (200.0, f32::INFINITY));
+        assert_eq!(at(&pareto, 10.0, everyone), (30.0, 40.0));
+        assert_eq!(at(&pareto, 45.0, everyone), (50.0, 50.0));
+        // A twin outside the retention offer's segment: the offer never moves its hazard.
+        assert_eq!(at(&pareto, 10.0, 0b101), (30.0, 50.0));
     }
 }

@@ -32,8 +32,8 @@ const PARALLEL_ARRIVALS: usize = 64;
 /// Most shards newcomers are dealt over. A newcomer's events land on days ahead in its
 /// shard's accounts (about 120 kB a shard), and every day visits every shard that takes
 /// newcomers: dealt over all 611 shards of 10M twins, those accounts (72 MB) no longer stayed
-/// in cache from one day to the next, and the all-behaviours workload took 10% more CPU time
-/// (medians of 5 interleaved runs, 19.8 s against 17.8 s). 64 shards' accounts (8 MB) stay
+/// in cache from one day to the next, and the all-behaviours workload took 8% more CPU time
+/// (19.2 s against 17.8 s, medians of 5 interleaved runs). 64 shards' accounts (8 MB) stay
 /// in a server's last-level cache and still give 64 cores a share each day.
 const NEWCOMER_SHARDS: usize = 64;
 

@@ -422,3 +422,45 @@ fn finish(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever the number of processes, every newcomer joins exactly one shard, among the
+    /// first [`NEWCOMER_SHARDS`] and within its process's newcomer shards, dealt round robin.
+    #[test]
+    fn every_newcomer_joins_one_of_the_first_shards() {
+        for shards in [1, 5, 64, 65, 611] {
+            let initial = shards * SHARD_SIZE - 7;
+            for size in 1..=4 {
+                let layouts: Vec<Layout> = (0..size)
+                    .map(|rank| Layout {
+                        rank,
+                        size,
+                        initial,
+                        shards,
+                    })
+                    .collect();
+                let total: usize = layouts.iter().map(Layout::local_newcomer_shards).sum();
+                assert_eq!(
+                    total,
+                    shards.min(NEWCOMER_SHARDS),
+                    "{shards} shards, {size}"
+                );
+                for id in initial as u64..initial as u64 + 1000 {
+                    let joins: Vec<usize> = layouts
+                        .iter()
+                        .filter_map(|l| {
+                            let j = l.newcomer_shard(id)?;
+                            assert!(j < l.local_newcomer_shards());
+                            Some(l.global(j))
+                        })
+                        .collect();
+                    let expected = (id - initial as u64) as usize % shards.min(NEWCOMER_SHARDS);
+                    assert_eq!(joins, [expected], "{shards} shards, {size} processes");
+                }
+            }
+        }
+    }
+}

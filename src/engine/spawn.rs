@@ -12,7 +12,7 @@ use crate::population::load::Person;
 use crate::population::person::{
     Latent, Prior, Propensity, gamma, sample_posterior, sample_spend_rate, spend_rate_prior,
 };
-use crate::scenario::segment::Attributes;
+use crate::scenario::segment::{Attributes, Tests};
 use crate::scenario::{Scenario, Source};
 
 /// The distributions every newcomer and synthetic customer draws from, set up once per
@@ -81,7 +81,7 @@ pub struct Prepared<'s> {
     always: u16,
     /// The other segments and pilots, with the mask bit each sets: only these are matched
     /// twin by twin.
-    tests: Vec<(u16, &'s crate::scenario::segment::Segment)>,
+    tests: Tests,
 }
 
 impl<'s> Prepared<'s> {
@@ -151,18 +151,18 @@ impl<'s> Prepared<'s> {
                     let pilot_all = iv.rollout.as_ref().is_some_and(|r| r.pilot.is_all());
                     m | u16::from(iv.segment.is_all()) << i | u16::from(pilot_all) << (8 + i)
                 }),
-            tests: s
-                .interventions
-                .iter()
-                .enumerate()
-                .take(8)
-                .flat_map(|(i, iv)| {
-                    let pilot = iv.rollout.as_ref().map(|r| (1u16 << (8 + i), &r.pilot));
-                    std::iter::once((1u16 << i, &iv.segment))
-                        .chain(pilot)
-                        .filter(|(_, seg)| !seg.is_all())
-                })
-                .collect(),
+            tests: Tests::new(
+                s.interventions
+                    .iter()
+                    .enumerate()
+                    .take(8)
+                    .flat_map(|(i, iv)| {
+                        let pilot = iv.rollout.as_ref().map(|r| (1u16 << (8 + i), &r.pilot));
+                        std::iter::once((1u16 << i, &iv.segment))
+                            .chain(pilot)
+                            .filter(|(_, seg)| !seg.is_all())
+                    }),
+            ),
             random: segments().any(|seg| seg.uses_random()),
             by_channel: segments().any(|seg| seg.channels().next().is_some()),
         }
@@ -347,10 +347,7 @@ fn build(
                 f64::NAN
             },
         };
-        // Without a branch on each answer: a random pilot's is a coin toss to the predictor.
-        prep.tests.iter().fold(prep.always, |m, &(bit, seg)| {
-            m | (bit * u16::from(seg.matches(&attrs)))
-        })
+        prep.always | prep.tests.matching(&attrs)
     });
     let (lambda, dropout, flags) = match latent {
         Some(l) => {

@@ -176,6 +176,98 @@ impl Segment {
     }
 }
 
+/// The conditions of several segments in one flat list, each with its segment's mask bit:
+/// matching twin after twin, one pass over them, with no list per segment to walk. A
+/// numeric condition is an open interval, lo < value < hi (or outside it, for `!=`), so that
+/// every comparison is the same two without a branch on the operator.
+#[derive(Debug, Clone, Default)]
+pub struct Tests {
+    /// (bit, attribute as an index of [`Tests::numbers`], lo, hi, outside).
+    numbers: Vec<(u16, usize, f64, f64, bool)>,
+    /// Conditions on words, with their bits.
+    words: Vec<(u16, Condition)>,
+    bits: u16,
+}
+
+impl Tests {
+    /// The segments `segments`, each with the mask bit it sets.
+    pub fn new<'a>(segments: impl IntoIterator<Item = (u16, &'a Segment)>) -> Tests {
+        let mut t = Tests::default();
+        for (bit, seg) in segments {
+            t.bits |= bit;
+            for c in &seg.conditions {
+                let attr = match c.attr {
+                    Attr::PAlive => 0,
+                    Attr::ValueDecile => 1,
+                    Attr::Frequency => 2,
+                    Attr::Random => 3,
+                    _ => {
+                        t.words.push((bit, c.clone()));
+                        continue;
+                    }
+                };
+                let x = c.number.unwrap_or(f64::NAN);
+                let (lo, hi, outside) = match c.op {
+                    Op::Lt => (f64::NEG_INFINITY, x, false),
+                    Op::Le => (f64::NEG_INFINITY, next_up(x), false),
+                    Op::Gt => (x, f64::INFINITY, false),
+                    Op::Ge => (next_down(x), f64::INFINITY, false),
+                    Op::Eq => (next_down(x), next_up(x), false),
+                    Op::Ne => (next_down(x), next_up(x), true),
+                };
+                t.numbers.push((bit, attr, lo, hi, outside));
+            }
+        }
+        t
+    }
+
+    /// The numeric attributes of `a`, in the order [`Tests`] indexes them.
+    #[inline]
+    fn numbers(a: &Attributes) -> [f64; 4] {
+        [a.p_alive, a.value_decile, a.frequency, a.random]
+    }
+
+    /// The bits of the segments that hold a twin with attributes `a` (those none of whose
+    /// conditions fail; attributes are finite, or NaN where not drawn). Every condition is
+    /// looked at, with no branch on its answer: for a random pilot that answer is a coin
+    /// toss to the predictor, at every twin spawned.
+    #[inline]
+    pub fn matching(&self, a: &Attributes) -> u16 {
+        let v = Tests::numbers(a);
+        let failed = self
+            .numbers
+            .iter()
+            .fold(0, |f, &(bit, i, lo, hi, outside)| {
+                let x = v[i & 3];
+                f | (bit * u16::from(((lo < x) & (x < hi)) == outside))
+            });
+        let failed = self
+            .words
+            .iter()
+            .fold(failed, |f, (bit, c)| f | (bit * u16::from(!c.holds(a))));
+        self.bits & !failed
+    }
+}
+
+/// The least number above `x` (`f64::next_up`, which is stable only from Rust 1.86; the
+/// crate's MSRV is 1.85).
+fn next_up(x: f64) -> f64 {
+    if x.is_nan() || x == f64::INFINITY {
+        x
+    } else if x == 0.0 {
+        f64::from_bits(1)
+    } else if x > 0.0 {
+        f64::from_bits(x.to_bits() + 1)
+    } else {
+        f64::from_bits(x.to_bits() - 1)
+    }
+}
+
+/// The greatest number below `x`.
+fn next_down(x: f64) -> f64 {
+    -next_up(-x)
+}
+
 impl Condition {
     /// Whether a twin with attributes `a` meets the condition.
     #[inline]
@@ -240,5 +332,66 @@ mod tests {
                 .contains("unknown segment attribute")
         );
         assert!(Segment::parse("p_alive<high").is_err());
+    }
+
+    /// Matching many segments at once gives each segment's own answer, at every operator and
+    /// right at its threshold, for twins with and without a drawn uniform.
+    #[test]
+    fn tests_match_as_each_segment_does() {
+        let texts = [
+            "p_alive<0.3",
+            "p_alive<=0.3",
+            "value_decile>8",
+            "value_decile>=8 and random<0.1",
+            "frequency=3",
+            "frequency!=3 and channel=store",
+            "random>=0.5",
+            "random!=0.25",
+            "cohort=newcomer and referred=true",
+            "segment!=gold and p_alive>0.1",
+        ];
+        let segs: Vec<Segment> = texts.iter().map(|t| Segment::parse(t).unwrap()).collect();
+        let tests = Tests::new(segs.iter().enumerate().map(|(i, s)| (1u16 << i, s)));
+        let mut seen = [0usize; 10];
+        for p_alive in [0.0, 0.1, 0.2, 0.3, 0.30000000000000004, 1.0] {
+            for decile in [0.0, 7.0, 8.0, 9.0] {
+                for frequency in [0.0, 3.0, 4.0] {
+                    for random in [f64::NAN, 0.0, 0.05, 0.1, 0.25, 0.5, 0.9] {
+                        for (channel, cohort, referred, segment) in [
+                            ("store", "existing", false, "gold"),
+                            ("web", "newcomer", true, ""),
+                        ] {
+                            let a = Attributes {
+                                channel,
+                                p_alive,
+                                value_decile: decile,
+                                frequency,
+                                cohort,
+                                referred,
+                                segment,
+                                random,
+                            };
+                            let want = segs
+                                .iter()
+                                .enumerate()
+                                .fold(0u16, |m, (i, s)| m | u16::from(s.matches(&a)) << i);
+                            assert_eq!(tests.matching(&a), want, "{a:?}");
+                            for (i, n) in seen.iter_mut().enumerate() {
+                                *n += usize::from(want & (1 << i) != 0);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for x in [0.0, -0.0, 0.3, -0.3, 1e-320, f64::MAX, f64::MIN] {
+            assert!(next_up(x) > x && next_down(x) < x, "{x}");
+            assert_eq!(next_down(next_up(x)), if x == 0.0 { 0.0 } else { x });
+        }
+        // Every segment holds some twins and not others: the grid tests both answers.
+        assert!(
+            seen.iter().all(|&n| n > 0 && n < 6 * 4 * 3 * 7 * 2),
+            "{seen:?}"
+        );
     }
 }

@@ -195,12 +195,12 @@ impl Exchange {
                     welcome(b, tw);
                 }
             };
-            // A day's few newcomers are not worth waking the other threads for; shards are
-            // independent, so either way gives the same result.
             // Only the shards newcomers join: split among the threads, the others were
             // whole tasks of nothing, and a thread that stole one sat idle.
             let joined = env.layout.local_newcomer_shards();
             let blocks = &mut blocks[..joined];
+            // A day's few newcomers are not worth waking the other threads for; shards are
+            // independent, so either way gives the same result.
             if self.arrivals.iter().map(Vec::len).sum::<usize>() < PARALLEL_ARRIVALS {
                 blocks.iter_mut().zip(&self.arrivals).for_each(arrive);
             } else {

@@ -47,6 +47,27 @@ enum Attr {
     Segment,
 }
 
+impl Attr {
+    /// Where a numeric attribute sits in [`Attributes::numbers`]; None for words.
+    fn numeric(self) -> Option<usize> {
+        match self {
+            Attr::PAlive => Some(0),
+            Attr::ValueDecile => Some(1),
+            Attr::Frequency => Some(2),
+            Attr::Random => Some(3),
+            Attr::Channel | Attr::Cohort | Attr::Referred | Attr::Segment => None,
+        }
+    }
+}
+
+impl Attributes<'_> {
+    /// The numeric attributes, in the order [`Attr::numeric`] gives.
+    #[inline]
+    fn numbers(&self) -> [f64; 4] {
+        [self.p_alive, self.value_decile, self.frequency, self.random]
+    }
+}
+
 /// Attribute names: the first four take numbers, the others words.
 const ATTRS: [(&str, Attr); 8] = [
     ("p_alive", Attr::PAlive),
@@ -182,7 +203,7 @@ impl Segment {
 /// every comparison is the same two without a branch on the operator.
 #[derive(Debug, Clone, Default)]
 pub struct Tests {
-    /// (bit, attribute as an index of [`Tests::numbers`], lo, hi, outside).
+    /// (bit, attribute as an index of [`Attributes::numbers`], lo, hi, outside).
     numbers: Vec<(u16, usize, f64, f64, bool)>,
     /// Conditions on words, with their bits.
     words: Vec<(u16, Condition)>,
@@ -196,15 +217,9 @@ impl Tests {
         for (bit, seg) in segments {
             t.bits |= bit;
             for c in &seg.conditions {
-                let attr = match c.attr {
-                    Attr::PAlive => 0,
-                    Attr::ValueDecile => 1,
-                    Attr::Frequency => 2,
-                    Attr::Random => 3,
-                    _ => {
-                        t.words.push((bit, c.clone()));
-                        continue;
-                    }
+                let Some(attr) = c.attr.numeric() else {
+                    t.words.push((bit, c.clone()));
+                    continue;
                 };
                 let x = c.number.unwrap_or(f64::NAN);
                 let (lo, hi, outside) = match c.op {
@@ -221,23 +236,18 @@ impl Tests {
         t
     }
 
-    /// The numeric attributes of `a`, in the order [`Tests`] indexes them.
-    #[inline]
-    fn numbers(a: &Attributes) -> [f64; 4] {
-        [a.p_alive, a.value_decile, a.frequency, a.random]
-    }
-
     /// The bits of the segments that hold a twin with attributes `a` (those none of whose
     /// conditions fail; attributes are finite, or NaN where not drawn). Every condition is
     /// looked at, with no branch on its answer: for a random pilot that answer is a coin
     /// toss to the predictor, at every twin spawned.
     #[inline]
     pub fn matching(&self, a: &Attributes) -> u16 {
-        let v = Tests::numbers(a);
+        let v = a.numbers();
         let failed = self
             .numbers
             .iter()
             .fold(0, |f, &(bit, i, lo, hi, outside)| {
+                // `& 3`: the index is below 4 by construction; saying so spares a bounds check.
                 let x = v[i & 3];
                 f | (bit * u16::from(((lo < x) & (x < hi)) == outside))
             });
@@ -272,19 +282,17 @@ impl Condition {
     /// Whether a twin with attributes `a` meets the condition.
     #[inline]
     fn holds(&self, a: &Attributes) -> bool {
-        let ord = match self.attr {
-            Attr::Channel => return (a.channel == self.text) == (self.op == Op::Eq),
-            Attr::Cohort => return (a.cohort == self.text) == (self.op == Op::Eq),
-            Attr::Referred => {
-                let r = if a.referred { "true" } else { "false" };
-                return (r == self.text) == (self.op == Op::Eq);
-            }
-            Attr::Segment => return (a.segment == self.text) == (self.op == Op::Eq),
-            Attr::PAlive => a.p_alive,
-            Attr::ValueDecile => a.value_decile,
-            Attr::Frequency => a.frequency,
-            Attr::Random => a.random,
+        let Some(i) = self.attr.numeric() else {
+            let word = match self.attr {
+                Attr::Channel => a.channel,
+                Attr::Cohort => a.cohort,
+                Attr::Referred if a.referred => "true",
+                Attr::Referred => "false",
+                _ => a.segment,
+            };
+            return (word == self.text) == (self.op == Op::Eq);
         };
+        let ord = a.numbers()[i];
         let v = self.number.unwrap_or(f64::NAN);
         match self.op {
             Op::Eq => ord == v,

@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use rand::RngExt;
-use rand_distr::{Distribution, Exp1, Gamma};
+use rand_distr::{Distribution, Exp1};
 use rayon::prelude::*;
 
 use super::ctx::context;
@@ -16,6 +16,7 @@ use super::twin::Twin;
 use super::{RunOptions, rng, run};
 use crate::error::{Error, Result};
 use crate::population::behaviour::Behaviour;
+use crate::population::sampling::Gamma;
 use crate::scenario::Scenario;
 
 /// One workload measured at one size.

@@ -1,7 +1,7 @@
 //! What an arm's twins read while they live: the behaviour, the interventions, and the tables
 //! set up once per replication.
 
-use rand_distr::Gamma;
+use crate::population::sampling::Gamma;
 
 use super::policy::Policy;
 use super::spawn::Priors;
@@ -24,7 +24,7 @@ pub struct Ctx<'a> {
     /// exp(−discount_per_day × day) for each day of the horizon.
     pub discount_at_day: Vec<f64>,
     /// Gamma(p, 1): spend before dividing by ν.
-    pub spend_unit: Gamma<f64>,
+    pub spend_unit: Gamma,
     /// Newcomers' and synthetic customers' distributions.
     pub priors: Priors,
     /// Width of a bin of the CLV histogram: half a mean purchase, the same for both arms.

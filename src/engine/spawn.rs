@@ -10,8 +10,9 @@ use crate::population::behaviour::Behaviour;
 use crate::population::behaviour::MAX_CHANNELS;
 use crate::population::load::Person;
 use crate::population::person::{
-    Latent, Prior, Propensity, gamma, sample_posterior, sample_spend_rate, spend_rate_prior,
+    Latent, Prior, Propensity, sample_posterior, sample_spend_rate, spend_rate_prior,
 };
+use crate::population::sampling::Gamma;
 use crate::scenario::segment::{Attributes, Tests};
 use crate::scenario::{Scenario, Source};
 
@@ -20,7 +21,7 @@ use crate::scenario::{Scenario, Source};
 pub struct Priors {
     purchase: Prior,
     referred: Option<Prior>,
-    spend: Option<rand_distr::Gamma<f64>>,
+    spend: Option<Gamma>,
     refer: Propensity,
     upsell: Propensity,
     cross: Propensity,
@@ -53,7 +54,7 @@ impl Priors {
         let mut acc = l.lambda + l.dropout + self.spend_rate(r);
         if b.channels.len() > 1 {
             for &alpha in &b.channel_alpha {
-                acc += gamma(alpha, 1.0, r);
+                acc += Gamma::draw(alpha, 1.0, r);
             }
         }
         acc + self.refer.sample(r) + self.upsell.sample(r) + self.cross.sample(r)
@@ -312,7 +313,7 @@ fn build(
         (w[0], total) = (1.0, 1.0);
     } else {
         for c in 0..c0 {
-            w[c] = gamma(b.channel_alpha[c] + counts[c] as f64, 1.0, &mut r);
+            w[c] = Gamma::draw(b.channel_alpha[c] + counts[c] as f64, 1.0, &mut r);
             total += w[c];
         }
     }

@@ -91,7 +91,7 @@ mod tests {
             let mut r = rng::stream(seed, 0, 0);
             let (mut trials, mut wins) = (Vec::new(), Vec::new());
             for _ in 0..20_000 {
-                let p = crate::population::person::beta(a, b, &mut r);
+                let p = crate::population::sampling::Beta::draw(a, b, &mut r);
                 let n = 1 + (r.random::<f64>() * 12.0) as u32;
                 trials.push(n);
                 wins.push((0..n).filter(|_| r.random::<f64>() < p).count() as u32);

@@ -6,6 +6,7 @@ pub mod from_log;
 pub mod load;
 pub mod parameters;
 pub mod person;
+pub mod sampling;
 
 use std::path::{Path, PathBuf};
 

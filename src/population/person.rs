@@ -2,7 +2,9 @@
 //! and newcomers drawn from the priors.
 
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution, Gamma};
+use rand_distr::Distribution;
+
+use super::sampling::{Beta, Gamma};
 
 use crate::fit::bgnbd::BgNbd;
 use crate::fit::gamma_gamma::GammaGamma;
@@ -34,13 +36,13 @@ pub fn sample_posterior<R: Rng + ?Sized>(
     Some(match *m {
         // Alive: λ ~ Gamma(r+x, α+T), p ~ Beta(a, b+x).
         PurchaseModel::BgNbd(BgNbd { r, alpha, a, b }) => Latent {
-            lambda: gamma(r + x, alpha + t, rng),
-            dropout: beta(a, b + x, rng),
+            lambda: Gamma::draw(r + x, alpha + t, rng),
+            dropout: Beta::draw(a, b + x, rng),
         },
         // Alive at T: λ ~ Gamma(r+x, α+T), μ ~ Gamma(s, β+T), independent.
         PurchaseModel::ParetoNbd(ParetoNbd { r, alpha, s, beta }) => Latent {
-            lambda: gamma(r + x, alpha + t, rng),
-            dropout: gamma(s, beta + t, rng),
+            lambda: Gamma::draw(r + x, alpha + t, rng),
+            dropout: Gamma::draw(s, beta + t, rng),
         },
     })
 }
@@ -49,7 +51,7 @@ pub fn sample_posterior<R: Rng + ?Sized>(
 /// draw from the same distributions millions of times, so they are set up once.
 #[derive(Debug, Clone)]
 pub struct Prior {
-    lambda: Option<Gamma<f64>>,
+    lambda: Option<Gamma>,
     dropout: Dropout,
 }
 
@@ -57,13 +59,13 @@ pub struct Prior {
 #[derive(Debug, Clone)]
 enum Dropout {
     Probability(Option<Beta>),
-    Rate(Option<Gamma<f64>>),
+    Rate(Option<Gamma>),
 }
 
 impl Prior {
     /// Samplers for the priors of `m`.
     pub fn new(m: &PurchaseModel) -> Prior {
-        let gamma = |shape: f64, rate: f64| Gamma::new(shape, 1.0 / rate).ok();
+        let gamma = |shape: f64, rate: f64| Gamma::new(shape, 1.0 / rate);
         match *m {
             PurchaseModel::BgNbd(BgNbd { r, alpha, a, b }) => Prior {
                 lambda: gamma(r, alpha),
@@ -127,8 +129,8 @@ impl Propensity {
 }
 
 /// The Gamma-Gamma prior of the spend rate ν, ready to sample.
-pub fn spend_rate_prior(g: &GammaGamma) -> Option<Gamma<f64>> {
-    Gamma::new(g.q, 1.0 / g.v).ok()
+pub fn spend_rate_prior(g: &GammaGamma) -> Option<Gamma> {
+    Gamma::new(g.q, 1.0 / g.v)
 }
 
 /// Spend rate ν of a twin: the Gamma-Gamma posterior Gamma(q + p·n, γ + n·m̄) given `n`
@@ -140,86 +142,5 @@ pub fn sample_spend_rate<R: Rng + ?Sized>(g: &GammaGamma, n: u32, mean: f64, rng
         0.0
     };
     let total = if n > 0.0 { n * mean } else { 0.0 };
-    gamma(g.q + g.p * n, g.v + total, rng)
-}
-
-/// Gamma(shape, rate) draw.
-pub fn gamma<R: Rng + ?Sized>(shape: f64, rate: f64, rng: &mut R) -> f64 {
-    Gamma::new(shape, 1.0 / rate).map_or(0.0, |d| d.sample(rng))
-}
-
-/// Beta(a, b) draw.
-pub fn beta<R: Rng + ?Sized>(a: f64, b: f64, rng: &mut R) -> f64 {
-    Beta::new(a, b).map_or(0.0, |d| d.sample(rng))
-}
-
-/// The Beta(a, b) distribution, drawn as X / (X + Y) from X ~ Gamma(a), Y ~ Gamma(b): exact,
-/// and on a twin's shapes (a ≈ 0.8, b ≈ 2.4) 30 ns a draw against 50 ns for `rand_distr`'s
-/// Cheng sampler, which spawning pays for every twin. Below shape 0.05 the Gammas can both
-/// underflow to 0, so there `rand_distr::Beta` draws.
-#[derive(Debug, Clone)]
-pub enum Beta {
-    /// Through two Gammas.
-    Gammas(Gamma<f64>, Gamma<f64>),
-    /// Cheng's algorithm, for tiny shapes.
-    Cheng(rand_distr::Beta<f64>),
-}
-
-impl Beta {
-    /// Beta(a, b); None unless both are positive and finite.
-    pub fn new(a: f64, b: f64) -> Option<Beta> {
-        if !(a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()) {
-            return None;
-        }
-        if a.min(b) < 0.05 {
-            return rand_distr::Beta::new(a, b).ok().map(Beta::Cheng);
-        }
-        Some(Beta::Gammas(
-            Gamma::new(a, 1.0).ok()?,
-            Gamma::new(b, 1.0).ok()?,
-        ))
-    }
-}
-
-impl Distribution<f64> for Beta {
-    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        match self {
-            Beta::Gammas(x, y) => {
-                let x = x.sample(rng);
-                x / (x + y.sample(rng))
-            }
-            Beta::Cheng(d) => d.sample(rng),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Mean and variance of Beta draws within 4 standard errors of theory, for the shapes twins
-    /// meet (through Gammas) and tiny ones (Cheng).
-    #[test]
-    fn beta_draws_have_the_right_moments() {
-        let mut r = crate::engine::rng::stream(5, 0, 0);
-        for (a, b) in [(0.793, 2.426), (1.0, 19.0), (5e7, 9.5e8), (0.01, 0.5)] {
-            let d = Beta::new(a, b).unwrap();
-            let n = 200_000;
-            let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut r)).collect();
-            let mean = xs.iter().sum::<f64>() / n as f64;
-            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-            let (m, v) = (a / (a + b), a * b / ((a + b).powi(2) * (a + b + 1.0)));
-            assert!(
-                (mean - m).abs() < 4.0 * (v / n as f64).sqrt(),
-                "Beta({a}, {b}) mean {mean} vs {m}"
-            );
-            // The variance of the sample variance is at most E(x − m)⁴ ≤ v (for x in [0, 1]).
-            assert!(
-                (var - v).abs() < 4.0 * (v / n as f64).sqrt(),
-                "Beta({a}, {b}) var {var} vs {v}"
-            );
-            assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
-        }
-        assert!(Beta::new(0.0, 1.0).is_none() && Beta::new(1.0, f64::NAN).is_none());
-    }
+    Gamma::draw(g.q + g.p * n, g.v + total, rng)
 }

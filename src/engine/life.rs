@@ -17,6 +17,9 @@ use crate::population::behaviour::MAX_CHANNELS;
 pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
     let end = end.min(ctx.horizon) as f32;
     let mut undrawn = tw.flags & UNDRAWN != 0;
+    if !undrawn {
+        books.prefetch(tw.next);
+    }
     // A twin that never buys again has an infinite time (and NaN never compares below).
     while undrawn || tw.alive() && tw.next < end {
         // Effects, choice weights and purchase rate hold from one breakpoint to the next:
@@ -33,6 +36,7 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
             undrawn = false;
             tw.flags &= !UNDRAWN;
             tw.next = wait(tw, ctx, e, first, lam, s.steady);
+            books.prefetch(tw.next);
             if !(tw.next < until && tw.next < end) {
                 continue;
             }
@@ -40,6 +44,16 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
         loop {
             let t = tw.next;
             let day = t as u32;
+            // BG/NBD: the wait to the next purchase does not hang on this one (only whether
+            // the twin is still there to make it does), so it is drawn first and the next
+            // purchase's accounts are fetched while this one is booked: fetched after it,
+            // they still missed the cache at the next purchase (perf: a sixth of a life's
+            // time on its first write to the day's row).
+            let ahead = (!ctx.pareto).then(|| {
+                let next = wait(tw, ctx, e, t, lam, s.steady);
+                books.prefetch(next);
+                next
+            });
             if ctx.pareto && tw.flags & FIRST == 0 {
                 let mu = dropout_rate(tw, ctx, e);
                 if tw.rng.random::<f64>() * (lam + mu) < mu {
@@ -50,10 +64,13 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
             if purchase(tw, ctx, books, (t, day), e, (&weights, total)) {
                 return;
             }
-            // The wait starts from this stretch's rates (a bad experience may have scarred
-            // the twin: its dropout rate is taken afresh).
-            tw.next = wait(tw, ctx, e, t, lam, s.steady);
-            books.prefetch(tw.next);
+            // Pareto/NBD: the wait starts after the purchase, from this stretch's rates (a
+            // bad experience may have scarred the twin: its dropout rate is taken afresh).
+            tw.next = ahead.unwrap_or_else(|| {
+                let next = wait(tw, ctx, e, t, lam, s.steady);
+                books.prefetch(next);
+                next
+            });
             if !(tw.next < until && tw.next < end) {
                 break;
             }

@@ -83,7 +83,7 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
 /// and on across later stretches.
 #[inline(always)]
 fn wait(tw: &mut Twin, ctx: &Ctx, e: &Effects, t: f32, lam: f64, steady: f32) -> f32 {
-    let budget: f64 = tw.rng.sample(rand_distr::Exp1);
+    let budget = crate::population::sampling::exponential(&mut tw.rng);
     let rate = lam + dropout_rate(tw, ctx, e);
     spend_hazard_until(tw, ctx, t, budget, rate, steady)
 }

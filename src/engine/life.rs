@@ -11,36 +11,43 @@ use super::policy::Effects;
 use super::twin::{ALIVE, FIRST, SCARRED, Twin, UNDRAWN};
 use crate::metrics::idx;
 use crate::population::behaviour::MAX_CHANNELS;
+use crate::population::sampling::exponential;
 
 /// Lives `tw` through its events before day `end` (at most the horizon) under `ctx`. A twin
 /// just spawned ([`UNDRAWN`]) first draws its wait to a first event, whatever `end`.
 pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
     let end = end.min(ctx.horizon) as f32;
-    let mut undrawn = tw.flags & UNDRAWN != 0;
-    if !undrawn {
-        books.prefetch(tw.next);
+    if tw.flags & UNDRAWN != 0 {
+        // The first wait, from the rates at its start (spawning once worked them out too).
+        tw.flags &= !UNDRAWN;
+        let first = tw.next;
+        let (rate, steady) = rates(tw, ctx, first);
+        let budget = exponential(&mut tw.rng);
+        tw.next = spend_hazard_until(tw, ctx, first, budget, rate, steady);
     }
     // A twin that never buys again has an infinite time (and NaN never compares below).
-    while undrawn || tw.alive() && tw.next < end {
+    if tw.alive() && tw.next < end {
+        books.prefetch(tw.next);
+        events(tw, ctx, books, end);
+    }
+}
+
+/// The events of a live twin from its next one (before `end`) on. Out of line: setting it up
+/// widens every trait and preference weight for the arithmetic of the events to come (some
+/// 110 instructions, callgrind), which only a twin with an event before `end` should pay —
+/// not the half of all twins whose first wait ends past the horizon, nor a twin's life in an
+/// arm where it has nothing left to do.
+#[inline(never)]
+fn events(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: f32) {
+    while tw.alive() && tw.next < end {
         // Effects, choice weights and purchase rate hold from one breakpoint to the next:
         // they are looked up once per stretch between breakpoints, not at every event (the
         // lookup sat on each event's chain of dependent loads).
-        let first = tw.next;
         let mut scratch = None;
-        let s = ctx.policy.stretch(first, tw.segments, &mut scratch);
+        let s = ctx.policy.stretch(tw.next, tw.segments, &mut scratch);
         let (e, until) = (s.effects, s.until);
         let (weights, total, base) = ctx.policy.channel_weights(&tw.weights, e);
         let lam = purchase_rate(tw, e, total, base);
-        if undrawn {
-            // The first wait, from the stretch's rates (spawning once worked them out too).
-            undrawn = false;
-            tw.flags &= !UNDRAWN;
-            tw.next = wait(tw, ctx, e, first, lam, s.steady);
-            books.prefetch(tw.next);
-            if !(tw.next < until && tw.next < end) {
-                continue;
-            }
-        }
         loop {
             let t = tw.next;
             let day = t as u32;
@@ -83,7 +90,7 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
 /// and on across later stretches.
 #[inline(always)]
 fn wait(tw: &mut Twin, ctx: &Ctx, e: &Effects, t: f32, lam: f64, steady: f32) -> f32 {
-    let budget = crate::population::sampling::exponential(&mut tw.rng);
+    let budget = exponential(&mut tw.rng);
     let rate = lam + dropout_rate(tw, ctx, e);
     spend_hazard_until(tw, ctx, t, budget, rate, steady)
 }

@@ -134,7 +134,7 @@ fn purchase(
         d[idx::CROSS_SELLS] += 1.0;
     }
     d[idx::PURCHASES] += 1.0;
-    d[idx::CHANNEL0 + c] += 1.0;
+    d[idx::channel(c)] += 1.0;
     d[idx::REVENUE] += amount;
     let discounted = amount * ctx.discount(t, day);
     d[idx::DISCOUNTED_REVENUE] += discounted;

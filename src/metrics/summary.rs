@@ -67,7 +67,7 @@ pub fn value(metric: &str, s: &Series, channels: &[String]) -> f64 {
         other => other
             .strip_prefix("purchases:")
             .and_then(|c| channels.iter().position(|x| x == c))
-            .map_or(f64::NAN, |c| s.total(idx::CHANNEL0 + c)),
+            .map_or(f64::NAN, |c| s.total(idx::channel(c))),
     }
 }
 

@@ -45,7 +45,7 @@ fn day_values<'c>(s: &Series, d: usize, channels: &'c [String]) -> Vec<(Metric<'
         margin - day[idx::COST_TO_SERVE] - day[idx::INTERVENTION_COST],
     ));
     for (c, name) in channels.iter().enumerate() {
-        v.push((Metric::Channel(name), day[idx::CHANNEL0 + c]));
+        v.push((Metric::Channel(name), day[idx::channel(c)]));
     }
     v
 }

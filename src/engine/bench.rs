@@ -199,7 +199,8 @@ impl Draws {
     /// every purchase draws its eight numbers and a wait (BG/NBD draws the wait first, even
     /// for a purchase the twin drops out at); every Pareto/NBD event but a first purchase on
     /// arrival draws its choice.
-    /// Exact for BG/NBD (checked against counters in the engine on every bundled scenario);
+    /// Exact for BG/NBD (checked against counters in the engine: on every bundled scenario,
+    /// and again on both workloads once BG/NBD drew its waits first);
     /// for Pareto/NBD a newcomer born the day the arms part makes its first purchase in both
     /// and is counted one choice too many (47 of 184,546 in one check). The market counts
     /// its own; a binomial count, a few numbers, counts as one (the bare loop is the

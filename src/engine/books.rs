@@ -55,8 +55,9 @@ impl Books {
 
     /// Asks the CPU to bring the accounts of time `t` (within the days held) into cache: a
     /// twin's next purchase lands on a day whose row was last touched long ago, and the wait
-    /// for it was a fifth of a purchase's cost (perf). A purchase writes the row's first two
-    /// lines (its last holds what few purchases touch).
+    /// for it was a fifth of a purchase's cost (perf). A purchase writes the row's first line, and
+    /// what rides on some purchases (a dropout among them) the second; the third holds what the
+    /// market and the costs add once a day (see [`crate::metrics::idx`]).
     #[inline]
     pub fn prefetch(&self, t: f32) {
         #[cfg(target_arch = "x86_64")]

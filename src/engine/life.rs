@@ -56,11 +56,7 @@ fn events(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: f32) {
             // purchase's accounts are fetched while this one is booked: fetched after it,
             // they still missed the cache at the next purchase (perf: a sixth of a life's
             // time on its first write to the day's row).
-            let ahead = (!ctx.pareto).then(|| {
-                let next = wait(tw, ctx, e, t, lam, s.steady);
-                books.prefetch(next);
-                next
-            });
+            let ahead = (!ctx.pareto).then(|| wait(tw, ctx, books, e, t, lam, s.steady));
             if ctx.pareto && tw.flags & FIRST == 0 {
                 let mu = dropout_rate(tw, ctx, e);
                 if tw.rng.random::<f64>() * (lam + mu) < mu {
@@ -73,11 +69,7 @@ fn events(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: f32) {
             }
             // Pareto/NBD: the wait starts after the purchase, from this stretch's rates (a
             // bad experience may have scarred the twin: its dropout rate is taken afresh).
-            tw.next = ahead.unwrap_or_else(|| {
-                let next = wait(tw, ctx, e, t, lam, s.steady);
-                books.prefetch(next);
-                next
-            });
+            tw.next = ahead.unwrap_or_else(|| wait(tw, ctx, books, e, t, lam, s.steady));
             if !(tw.next < until && tw.next < end) {
                 break;
             }
@@ -87,12 +79,22 @@ fn events(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: f32) {
 
 /// Time of the next event of a twin at `t` under effects `e` and purchase rate `lam`, which
 /// hold for its hazard up to `steady`: an exponential amount of hazard, spent at these rates
-/// and on across later stretches.
+/// and on across later stretches. That day's accounts are asked into cache.
 #[inline(always)]
-fn wait(tw: &mut Twin, ctx: &Ctx, e: &Effects, t: f32, lam: f64, steady: f32) -> f32 {
+fn wait(
+    tw: &mut Twin,
+    ctx: &Ctx,
+    books: &Books,
+    e: &Effects,
+    t: f32,
+    lam: f64,
+    steady: f32,
+) -> f32 {
     let budget = exponential(&mut tw.rng);
     let rate = lam + dropout_rate(tw, ctx, e);
-    spend_hazard_until(tw, ctx, t, budget, rate, steady)
+    let next = spend_hazard_until(tw, ctx, t, budget, rate, steady);
+    books.prefetch(next);
+    next
 }
 
 /// One purchase with everything that rides on it; returns whether the twin dropped out.

@@ -25,6 +25,13 @@ fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     StandardNormal.sample(rng)
 }
 
+/// U^(1/a) for a uniform U, drawn as exp(−E/a) with E ~ Exp(1) (−ln U is Exp(1)): `inv_a` is
+/// 1/a. The boost of a small-shape Gamma and the Beta(a, 1) draw.
+#[inline(always)]
+fn power_of_uniform<R: Rng + ?Sized>(inv_a: f64, rng: &mut R) -> f64 {
+    (-exponential(rng) * inv_a).exp()
+}
+
 /// Gamma(shape, scale), ready to sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Gamma {
@@ -109,9 +116,8 @@ impl Distribution<f64> for Gamma {
         if self.inv_shape == 0.0 {
             v
         } else {
-            // Gamma(a) = Gamma(a + 1) · U^(1/a), and U^(1/a) = exp(−E/a).
-            let e = exponential(rng);
-            v * (-e * self.inv_shape).exp()
+            // Gamma(a) = Gamma(a + 1) · U^(1/a).
+            v * power_of_uniform(self.inv_shape, rng)
         }
     }
 }
@@ -167,10 +173,7 @@ impl Distribution<f64> for Beta {
                 let x = x.sample(rng);
                 x / (x + y.sample(rng))
             }
-            Beta::PowerOfUniform(inv_a) => {
-                let e = exponential(rng);
-                (-e * inv_a).exp()
-            }
+            Beta::PowerOfUniform(inv_a) => power_of_uniform(*inv_a, rng),
             Beta::OneMinusPower(inv_b) => {
                 let e = exponential(rng);
                 -(-e * inv_b).exp_m1()

@@ -60,23 +60,15 @@ impl Books {
     /// market and the costs add once a day (see [`crate::metrics::idx`]).
     #[inline]
     pub fn prefetch(&self, t: f32) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(row) = self
             .series
             .days
             .get((t as u32).wrapping_sub(self.first) as usize)
         {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            let p = (row as *const Day).cast::<i8>();
-            // SAFETY: a prefetch is only a hint and never faults; `p` and `p + 64` lie within
-            // a live row of the series.
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(p);
-                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64));
-            }
+            let p = (row as *const Day).cast::<u8>();
+            super::hint::prefetch(p);
+            super::hint::prefetch(p.wrapping_add(64));
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = t;
     }
 
     /// Counts a twin in on the day it becomes a customer (day 0 for the initial ones).

@@ -175,14 +175,9 @@ impl Market {
     /// Asks the CPU to bring the bitset word of `node` into cache (a hint; never faults).
     #[inline]
     fn prefetch(&self, node: u64) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(w) = self.adopted.get((node / 64) as usize) {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            // SAFETY: a prefetch is only a hint and never faults; `w` is a live element.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>((w as *const u64).cast::<i8>()) };
+            super::hint::prefetch(w);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = node;
     }
 
     /// A node that has not adopted: random tries, then a scan (only when nearly everyone has).

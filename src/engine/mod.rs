@@ -11,6 +11,7 @@ pub mod bench;
 pub mod books;
 pub mod cluster;
 pub mod ctx;
+pub mod hint;
 pub mod life;
 pub mod market;
 pub mod policy;

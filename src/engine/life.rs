@@ -303,7 +303,33 @@ pub fn fork(tw: &mut Twin, from: &Ctx, to: &Ctx, day: u32) {
 /// breakpoint that changes it the time is given even beyond the horizon (no event within the
 /// run), so that [`fork`] can recover the remainder; infinity means a zero rate for good.
 #[inline]
-fn spend_hazard_until(
+fn spend_hazard_until(tw: &Twin, ctx: &Ctx, t: f32, budget: f64, rate: f64, edge: f32) -> f32 {
+    let (horizon, now, edge64) = (ctx.horizon as f64, t as f64, edge as f64);
+    // Nearly every wait ends within its stretch (or its stretch runs to the horizon): that
+    // case inline, the walk across breakpoints out of line, where its rate lookups do not
+    // crowd the event loop.
+    if now < horizon && rate > 0.0 && (now + budget / rate < edge64 || edge64 >= horizon) {
+        return after(t, now + budget / rate);
+    }
+    spend_across(tw, ctx, t, budget, rate, edge)
+}
+
+/// The time `at` (in days, f64) as an event time after one at `t`: never exactly the time of
+/// the last one (f32 rounding).
+#[inline(always)]
+fn after(t: f32, at: f64) -> f32 {
+    let next = at as f32;
+    if next <= t {
+        f32::from_bits(t.to_bits() + 1)
+    } else {
+        next
+    }
+}
+
+/// [`spend_hazard_until`] whatever the stretches: the hazard is spent stretch by stretch.
+#[cold]
+#[inline(never)]
+fn spend_across(
     tw: &Twin,
     ctx: &Ctx,
     t: f32,
@@ -319,13 +345,7 @@ fn spend_hazard_until(
         }
         let edge64 = edge as f64;
         if rate > 0.0 && (now + budget / rate < edge64 || edge64 >= horizon) {
-            // Never report an event at exactly the time of the last one (f32 rounding).
-            let next = (now + budget / rate) as f32;
-            return if next <= t {
-                f32::from_bits(t.to_bits() + 1)
-            } else {
-                next
-            };
+            return after(t, now + budget / rate);
         }
         if edge64 >= horizon {
             return f32::INFINITY;

@@ -3,7 +3,7 @@
 //! arm's after it — and its known customers' own results. Shards are lived in parallel, the
 //! twins of one shard one after another in id order, so results do not depend on threads.
 
-use super::books::Books;
+use super::books::{Books, clv_bin};
 use super::ctx::Ctx;
 use super::life;
 use super::twin::{KNOWN, Twin};
@@ -69,8 +69,10 @@ impl Shard {
                 if life::done(tw, scen) {
                     // No event left in either arm (about half of all twins): both close
                     // as they are, with no copy, no fork and no lives of nothing.
-                    a.close(tw, base);
-                    b.close(tw, scen);
+                    // Both arms bin the same revenue alike (one bin width for both).
+                    let bin = clv_bin(tw, base);
+                    a.close_in(tw, base, bin);
+                    b.close_in(tw, scen, bin);
                     if known {
                         self.known[0].push((tw.clv, tw.purchases));
                         self.known[1].push((tw.clv, tw.purchases));

@@ -137,10 +137,42 @@ impl Books {
 }
 
 /// The bin of a twin's discounted revenue in the CLV histogram (the last holds everything
-/// above). Clamped before it is converted: the same bins as converting first and capping
-/// after (NaN in bin 0), in a third of the instructions (f64 to usize saturates in a
-/// dozen).
+/// above).
 #[inline]
 pub fn clv_bin(tw: &Twin, ctx: &Ctx) -> usize {
-    (tw.clv as f64 * ctx.clv_bin_inv).clamp(0.0, (CLV_BINS - 1) as f64) as u32 as usize
+    bin_of(tw.clv as f64 * ctx.clv_bin_inv)
+}
+
+/// The CLV bin of `x` bin widths: clamped before it is converted, which gives the same bins
+/// as converting first and capping after (NaN and below 0 in bin 0) in a third of the
+/// instructions (f64 to usize saturates in a dozen).
+#[inline]
+fn bin_of(x: f64) -> usize {
+    x.clamp(0.0, (CLV_BINS - 1) as f64) as u32 as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Clamping first gives every value the bin that converting first and capping gave.
+    #[test]
+    fn clv_bins_are_those_of_converting_and_capping() {
+        let edges = (0..=CLV_BINS + 2).flat_map(|k| {
+            let k = k as f64;
+            [k, k.next_down(), k.next_up(), k + 0.5]
+        });
+        let odd = [
+            -1.0,
+            -0.0,
+            -1e300,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for x in edges.chain(odd) {
+            assert_eq!(bin_of(x), (x as usize).min(CLV_BINS - 1), "{x}");
+        }
+    }
 }

@@ -33,10 +33,10 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
 }
 
 /// The events of a live twin from its next one (before `end`) on. Out of line: setting it up
-/// widens every trait and preference weight for the arithmetic of the events to come (some
-/// 110 instructions, callgrind), which only a twin with an event before `end` should pay —
-/// not the half of all twins whose first wait ends past the horizon, nor a twin's life in an
-/// arm where it has nothing left to do.
+/// (the stretch's effects, choice weights and purchase rate, some 160 instructions with the
+/// call, callgrind) is for a twin with an event before `end` only — not the half of all twins
+/// whose first wait ends past the horizon, nor a twin's life in an arm where it has nothing
+/// left to do.
 #[inline(never)]
 fn events(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: f32) {
     while tw.alive() && tw.next < end {

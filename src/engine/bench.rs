@@ -40,6 +40,9 @@ pub struct Measurement {
     /// Median over the repeats of each repeat's run time over its bare loop's time: the two
     /// are timed one right after the other, so a slow spell of a shared machine moves both.
     pub paired_ratio: f64,
+    /// The lowest and highest of the paired ratios: how far one repeat can stray on this
+    /// machine (a shared VM moves a single ratio by ±0.1 or more).
+    pub ratio_range: (f64, f64),
     /// Bytes of one twin's state while it is lived (twins are not kept once lived).
     pub twin_bytes: usize,
     /// Peak resident memory of the process so far (Linux), in bytes.
@@ -149,8 +152,14 @@ pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Me
         .zip(&bares)
         .map(|(r, b)| r / b.max(1e-12))
         .collect();
+    let ratio_range = paired
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
+            (lo.min(r), hi.max(r))
+        });
     Ok(Measurement {
         paired_ratio: median(&mut paired),
+        ratio_range,
         twins: prep.initial() as u64,
         spawned: res.simulated_twins,
         threads: pool.current_num_threads(),
@@ -290,4 +299,28 @@ pub fn peak_rss() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A measurement of a small reference run: the ratio is one of the paired ratios' median,
+    /// within their range; the run's counts and the twin's size are the engine's.
+    #[test]
+    fn a_measurement_holds_together() {
+        let mut s = crate::scenario::load_str(
+            include_str!("../../scenarios/reference-model.toml"),
+            std::path::Path::new("reference"),
+        )
+        .unwrap();
+        s.source = crate::scenario::Source::Inline { customers: 3000 };
+        let m = measure(&s, Some(1), 3).unwrap();
+        let (lo, hi) = m.ratio_range;
+        assert!(lo > 0.0 && lo <= m.ratio() && m.ratio() <= hi, "{m:?}");
+        assert!(hi.is_finite(), "{m:?}");
+        assert_eq!(m.twins, 3000);
+        assert!(m.spawned >= m.twins && m.events > 0, "{m:?}");
+        assert!(m.twin_bytes <= 128);
+    }
 }

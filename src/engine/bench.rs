@@ -152,14 +152,11 @@ pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Me
         .zip(&bares)
         .map(|(r, b)| r / b.max(1e-12))
         .collect();
-    let ratio_range = paired
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
-            (lo.min(r), hi.max(r))
-        });
+    // `median` sorts the ratios: the range is their ends.
+    let paired_ratio = median(&mut paired);
     Ok(Measurement {
-        paired_ratio: median(&mut paired),
-        ratio_range,
+        paired_ratio,
+        ratio_range: (paired[0], paired[paired.len() - 1]),
         twins: prep.initial() as u64,
         spawned: res.simulated_twins,
         threads: pool.current_num_threads(),

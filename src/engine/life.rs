@@ -224,20 +224,42 @@ fn dropout_rate(tw: &Twin, ctx: &Ctx, e: &Effects) -> f64 {
 /// and the first breakpoint after `t` at which it may change.
 #[inline]
 fn rates(tw: &Twin, ctx: &Ctx, t: f32) -> (f64, f32) {
+    // Under the baseline (every initial twin's first wait, and the rate a fork starts
+    // from) the effects never change: the stretch lookup and its call were some 85
+    // instructions a twin (callgrind), the rate is a few.
+    match ctx.policy.fixed() {
+        Some(e) if !e.priced && t >= 0.0 && t < ctx.horizon as f32 => (
+            unpriced_rate(tw, ctx, e) + dropout_rate(tw, ctx, e),
+            f32::INFINITY,
+        ),
+        _ => stretch_rates(tw, ctx, t),
+    }
+}
+
+/// [`rates`] from the stretch that holds `t`.
+#[inline(never)]
+fn stretch_rates(tw: &Twin, ctx: &Ctx, t: f32) -> (f64, f32) {
     let mut scratch = None;
     let s = ctx.policy.stretch(t, tw.segments, &mut scratch);
     let (e, until) = (s.effects, s.steady);
     let purchase = if e.priced {
         let (_, total, base) = ctx.policy.channel_weights(&tw.weights, e);
         purchase_rate(tw, e, total, base)
-    } else if ctx.policy.reaches(&tw.weights, e) {
-        // Unpriced, the channel mix leaves the rate alone: only whether some channel the
-        // twin likes is open matters.
+    } else {
+        unpriced_rate(tw, ctx, e)
+    };
+    (purchase + dropout_rate(tw, ctx, e), until)
+}
+
+/// The purchase rate under effects `e` that move no price: the channel mix leaves it alone,
+/// only whether some channel the twin likes is open matters.
+#[inline(always)]
+fn unpriced_rate(tw: &Twin, ctx: &Ctx, e: &Effects) -> f64 {
+    if ctx.policy.reaches(&tw.weights, e) {
         tw.lambda as f64 * e.access
     } else {
         0.0
-    };
-    (purchase + dropout_rate(tw, ctx, e), until)
+    }
 }
 
 /// Whether a twin lived under the baseline up to the fork has no event left in either arm,

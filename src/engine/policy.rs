@@ -115,6 +115,9 @@ pub struct Policy {
     /// Segment-mask bits (segment and pilot) of the interventions that charge per targeted
     /// customer and day (retention offers): a twin with none of them is never charged.
     charged: u16,
+    /// The effects at every time within the horizon, when no intervention acts (the
+    /// baseline): every initial twin's first wait is drawn under them.
+    fixed: Option<Effects>,
 }
 
 /// Up to this many interventions, [`Policy::stretch`] reads a precomputed table.
@@ -191,6 +194,7 @@ impl Policy {
             steady: Vec::new(),
             boost: Vec::new(),
             pieces: Vec::new(),
+            fixed: None,
             day_interval: Vec::new(),
             charged: interventions
                 .iter()
@@ -267,7 +271,18 @@ impl Policy {
                     .collect();
             }
         }
+        if interventions.is_empty() {
+            p.fixed = Some(p.compute(0, 0));
+        }
         p
+    }
+
+    /// The effects at every time of the horizon, when no intervention ever acts (those of
+    /// [`Policy::stretch`] at any time from 0 to the horizon, whose hazard then never
+    /// changes).
+    #[inline]
+    pub fn fixed(&self) -> Option<&Effects> {
+        self.fixed.as_ref()
     }
 
     /// The end of the stretch between breakpoints that holds `day`, at most `to` (and after

@@ -364,6 +364,16 @@ impl Policy {
         segments: u16,
         scratch: &'a mut Option<Effects>,
     ) -> Stretch<'a> {
+        if let Some(e) = &self.fixed {
+            // The horizon is the one breakpoint.
+            if t >= 0.0 && t < self.breakpoints[0] {
+                return Stretch {
+                    effects: e,
+                    until: self.breakpoints[0],
+                    steady: f32::INFINITY,
+                };
+            }
+        }
         let day = t as u32;
         match self.day_interval.get(day as usize) {
             Some(&i) if !self.table.is_empty() && t >= 0.0 => {

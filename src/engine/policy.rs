@@ -601,4 +601,32 @@ mod tests {
         // A twin outside the retention offer's segment: the offer never moves its hazard.
         assert_eq!(at(&pareto, 10.0, 0b101), (30.0, 50.0));
     }
+
+    /// Under the baseline a stretch is taken from its fixed effects, not looked up: within
+    /// the horizon it is what the table holds for that time, and past it the lookup still
+    /// answers.
+    #[test]
+    fn the_baselines_fixed_stretch_is_the_tabled_one() {
+        let model = "[population.bgnbd]\nr = 0.3\nalpha = 5.0\na = 0.8\nb = 2.5\n\
+                     [population.channels]\nnames = [\"web\", \"store\"]";
+        let b = policy(model, "");
+        assert!(b.fixed().is_some());
+        for t in [0.0, 0.25, 37.5, 199.0, 199.99] {
+            let i = b.day_interval[t as usize] as usize;
+            let mut scratch = None;
+            let s = b.stretch(t, 0, &mut scratch);
+            assert_eq!(
+                format!("{:?}", s.effects),
+                format!("{:?}", b.table[i]),
+                "{t}"
+            );
+            assert_eq!((s.until, s.steady), (b.breakpoints[i], b.steady[i]), "{t}");
+        }
+        let mut scratch = None;
+        assert_eq!(b.stretch(200.0, 0, &mut scratch).until, f32::INFINITY);
+        // An intervention, even one that never moves a hazard, leaves the lookup.
+        let referral =
+            "[[intervention]]\nkind = \"referral_programme\"\nmultiplier = 2\nstart_day = 50\n";
+        assert!(policy(model, referral).fixed().is_none());
+    }
 }

@@ -225,8 +225,8 @@ fn dropout_rate(tw: &Twin, ctx: &Ctx, e: &Effects) -> f64 {
 #[inline]
 fn rates(tw: &Twin, ctx: &Ctx, t: f32) -> (f64, f32) {
     // Under the baseline (every initial twin's first wait, and the rate a fork starts
-    // from) the effects never change: the stretch lookup and its call were some 85
-    // instructions a twin (callgrind), the rate is a few.
+    // from) the effects never change: through the stretch lookup a rate took some 85
+    // instructions with its call, from the fixed effects about half that (callgrind).
     match ctx.policy.fixed() {
         Some(e) if !e.priced && t >= 0.0 && t < ctx.horizon as f32 => (
             unpriced_rate(tw, ctx, e) + dropout_rate(tw, ctx, e),

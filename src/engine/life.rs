@@ -227,8 +227,8 @@ fn rates(tw: &Twin, ctx: &Ctx, t: f32) -> (f64, f32) {
     // Under the baseline (every initial twin's first wait, and the rate a fork starts
     // from) the effects never change: through the stretch lookup a rate took some 85
     // instructions with its call, from the fixed effects about half that (callgrind).
-    match ctx.policy.fixed() {
-        Some(e) if !e.priced && t >= 0.0 && t < ctx.horizon as f32 => (
+    match ctx.policy.fixed_at(t) {
+        Some(e) if !e.priced => (
             unpriced_rate(tw, ctx, e) + dropout_rate(tw, ctx, e),
             f32::INFINITY,
         ),

@@ -115,9 +115,6 @@ pub struct Policy {
     /// Segment-mask bits (segment and pilot) of the interventions that charge per targeted
     /// customer and day (retention offers): a twin with none of them is never charged.
     charged: u16,
-    /// The effects at every time within the horizon, when no intervention acts (the
-    /// baseline): every initial twin's first wait is drawn under them.
-    fixed: Option<Effects>,
 }
 
 /// Up to this many interventions, [`Policy::stretch`] reads a precomputed table.
@@ -194,7 +191,6 @@ impl Policy {
             steady: Vec::new(),
             boost: Vec::new(),
             pieces: Vec::new(),
-            fixed: None,
             day_interval: Vec::new(),
             charged: interventions
                 .iter()
@@ -271,9 +267,6 @@ impl Policy {
                     .collect();
             }
         }
-        if interventions.is_empty() {
-            p.fixed = Some(p.compute(0, 0));
-        }
         p
     }
 
@@ -282,7 +275,19 @@ impl Policy {
     /// changes).
     #[inline]
     pub fn fixed(&self) -> Option<&Effects> {
-        self.fixed.as_ref()
+        // With no intervention the table (always built then) holds the interval up to the
+        // horizon first, then the one past it.
+        if self.interventions.is_empty() {
+            self.table.first()
+        } else {
+            None
+        }
+    }
+
+    /// [`Policy::fixed`] at time `t`, if `t` is within the horizon (the one breakpoint).
+    #[inline]
+    pub fn fixed_at(&self, t: f32) -> Option<&Effects> {
+        self.fixed().filter(|_| t >= 0.0 && t < self.breakpoints[0])
     }
 
     /// The end of the stretch between breakpoints that holds `day`, at most `to` (and after
@@ -364,15 +369,12 @@ impl Policy {
         segments: u16,
         scratch: &'a mut Option<Effects>,
     ) -> Stretch<'a> {
-        if let Some(e) = &self.fixed {
-            // The horizon is the one breakpoint.
-            if t >= 0.0 && t < self.breakpoints[0] {
-                return Stretch {
-                    effects: e,
-                    until: self.breakpoints[0],
-                    steady: f32::INFINITY,
-                };
-            }
+        if let Some(e) = self.fixed_at(t) {
+            return Stretch {
+                effects: e,
+                until: self.breakpoints[0],
+                steady: f32::INFINITY,
+            };
         }
         let day = t as u32;
         match self.day_interval.get(day as usize) {

@@ -60,7 +60,7 @@ fn bench(a: BenchArgs, status: &Status) -> Result<ExitCode> {
     const REFERENCE: &str = include_str!("../scenarios/reference-model.toml");
     const ALL: &str = include_str!("../benches/scenarios/million.toml");
     println!(
-        "{:<10} {:>10} {:>10} {:>7} {:>11} {:>10} {:>8} {:>10} {:>6} {:>11} {:>10} {:>7} {:>7} {:>9} {:>7}",
+        "{:<10} {:>10} {:>10} {:>7} {:>11} {:>10} {:>8} {:>10} {:>6} {:>11} {:>7} {:>7} {:>10} {:>7} {:>7} {:>9} {:>7}",
         "workload",
         "twins",
         "spawned",
@@ -71,6 +71,8 @@ fn bench(a: BenchArgs, status: &Status) -> Result<ExitCode> {
         "bare ns/ev",
         "ratio",
         "ratio range",
+        "spawn x",
+        "lives x",
         "spawn/s",
         "ns/twin",
         "state B",
@@ -94,7 +96,7 @@ fn bench(a: BenchArgs, status: &Status) -> Result<ExitCode> {
             let m = twinsim::engine::bench::measure(&s, a.threads, a.repeat as usize)?;
             let unknown = || "n/a".to_string();
             println!(
-                "{:<10} {:>10} {:>10} {:>7} {:>11} {:>10.3e} {:>8.1} {:>10.1} {:>6.2} {:>11} {:>10.3e} {:>7.0} {:>7} {:>9} {:>7}",
+                "{:<10} {:>10} {:>10} {:>7} {:>11} {:>10.3e} {:>8.1} {:>10.1} {:>6.2} {:>11} {:>7.2} {:>7.2} {:>10.3e} {:>7.0} {:>7} {:>9} {:>7}",
                 name,
                 m.twins,
                 m.spawned,
@@ -105,6 +107,8 @@ fn bench(a: BenchArgs, status: &Status) -> Result<ExitCode> {
                 m.bare_ns_per_event(),
                 m.ratio(),
                 format!("{:.2}-{:.2}", m.ratio_range.0, m.ratio_range.1),
+                m.spawn_over_draws(),
+                m.lives_over_draws(),
                 m.twins_per_second(),
                 m.ns_per_twin(),
                 m.twin_bytes,

@@ -37,6 +37,9 @@ pub struct Measurement {
     pub spawn_seconds: f64,
     /// Wall time of the bare loop drawing the run's random numbers, in seconds (median).
     pub bare_seconds: f64,
+    /// Wall time of the bare loop's twins' part alone (each twin's stream and traits), in
+    /// seconds (median).
+    pub bare_twin_seconds: f64,
     /// Median over the repeats of each repeat's run time over its bare loop's time: the two
     /// are timed one right after the other, so a slow spell of a shared machine moves both.
     pub paired_ratio: f64,
@@ -67,6 +70,21 @@ impl Measurement {
     /// repeats timed in different spells).
     pub fn ratio(&self) -> f64 {
         self.paired_ratio
+    }
+    /// Where the ratio comes from, roughly: spawning alone over drawing the same twins'
+    /// numbers (per twin, the initial twins' spawning against every twin's draws).
+    pub fn spawn_over_draws(&self) -> f64 {
+        let spawn = self.spawn_seconds / self.twins.max(1) as f64;
+        let draws = self.bare_twin_seconds / self.spawned.max(1) as f64;
+        spawn / draws.max(1e-300)
+    }
+    /// Where the ratio comes from, roughly: the rest of a run (its time less spawning alone,
+    /// scaled to every twin it spawned) over the bare loop's events' part. Medians of
+    /// separate timings: a guide to where the time goes, not a measurement of it.
+    pub fn lives_over_draws(&self) -> f64 {
+        let spawning = self.spawn_seconds * self.spawned as f64 / self.twins.max(1) as f64;
+        let events = self.bare_seconds - self.bare_twin_seconds;
+        (self.run_seconds - spawning) / events.max(1e-12)
     }
     /// Twins spawned per second of wall time.
     pub fn twins_per_second(&self) -> f64 {
@@ -107,33 +125,41 @@ pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Me
     };
     reset_peak_rss();
     let (mut runs, mut spawns, mut bares) = (Vec::new(), Vec::new(), Vec::new());
+    let mut bare_twin_parts = Vec::new();
     let time_run = || -> Result<(f64, super::RunResult)> {
         let t = Instant::now();
         let r = run(s, &opts, |_, _| {})?;
         Ok((t.elapsed().as_secs_f64(), r))
     };
+    // The bare loop's two parts timed one after the other: together they are the bare loop.
     let time_bare = |res: &super::RunResult| {
         let draws = Draws::of(res, s, prep.initial() as u64);
-        timed(&mut || {
-            pool.install(|| black_box(bare_loop(&s.behaviour, &draws)));
-        })
+        let twins = timed(&mut || {
+            pool.install(|| black_box(bare_twins(&s.behaviour, &draws)));
+        });
+        let events = timed(&mut || {
+            pool.install(|| black_box(bare_events(&s.behaviour, &draws)));
+        });
+        (twins, events)
     };
     let mut res: Option<super::RunResult> = None;
     for i in 0..repeat.max(1) {
         // A run and its bare loop back to back, in turns first, so that a machine speeding up
         // or slowing down over the pair tips the paired ratios both ways (every run draws the
         // same numbers: the previous run's counts serve a bare loop timed first).
-        let (t, r) = match &res {
+        let ((t, r), (bare_twins, bare_events)) = match &res {
             Some(last) if i % 2 == 1 => {
-                bares.push(time_bare(last));
-                time_run()?
+                let bare = time_bare(last);
+                (time_run()?, bare)
             }
             _ => {
-                let (t, r) = time_run()?;
-                bares.push(time_bare(&r));
-                (t, r)
+                let run = time_run()?;
+                let bare = time_bare(&run.1);
+                (run, bare)
             }
         };
+        bares.push(bare_twins + bare_events);
+        bare_twin_parts.push(bare_twins);
         runs.push(t);
         res = Some(r);
         // Spawning alone: each initial twin drawn and built, ready to live (its wait to a
@@ -164,6 +190,7 @@ pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Me
         run_seconds: median(&mut runs),
         spawn_seconds: median(&mut spawns),
         bare_seconds: median(&mut bares),
+        bare_twin_seconds: median(&mut bare_twin_parts),
         twin_bytes: std::mem::size_of::<Twin>(),
         peak_rss: peak_rss(),
     })
@@ -241,24 +268,44 @@ impl Draws {
     }
 }
 
-/// Draws `d`'s random numbers and nothing else, in parallel on the engine's generator: each
-/// twin's stream and what spawning it draws (see [`Priors::draw_only`]), then the waits, the
-/// purchases' numbers and the single uniforms, each in one loop. Returns a sum so nothing is
-/// optimised away.
+/// Blocks the bare loop splits its draws into, so that threads share them evenly.
+const BLOCKS: u64 = 256;
+
+/// Block `k`'s share of `total` draws: the first `total % BLOCKS` blocks take one more.
+fn share(total: u64, k: u64) -> u64 {
+    total / BLOCKS + u64::from(k < total % BLOCKS)
+}
+
+/// Draws `d`'s random numbers and nothing else, in parallel on the engine's generator: the
+/// twins' ([`bare_twins`]), then the events' and the market's ([`bare_events`]). Returns a sum
+/// so nothing is optimised away.
 pub fn bare_loop(b: &Behaviour, d: &Draws) -> f64 {
-    const BLOCKS: u64 = 256;
+    bare_twins(b, d) + bare_events(b, d)
+}
+
+/// The twins' part of the bare loop: each twin's stream and what spawning it draws (see
+/// [`Priors::draw_only`]).
+pub fn bare_twins(b: &Behaviour, d: &Draws) -> f64 {
     let priors = Priors::new(b);
+    (0..BLOCKS)
+        .into_par_iter()
+        .map(|k| {
+            let first = k * (d.twins / BLOCKS) + k.min(d.twins % BLOCKS);
+            (first..first + share(d.twins, k))
+                .map(|id| priors.draw_only(b, &mut rng::stream(0, 0, id)))
+                .sum::<f64>()
+        })
+        .sum()
+}
+
+/// The events' part of the bare loop: the waits, the purchases' numbers, the single uniforms
+/// and the market's numbers, each in one loop.
+pub fn bare_events(b: &Behaviour, d: &Draws) -> f64 {
     let spend = Gamma::new(b.spend.p, 1.0).unwrap_or(Gamma::new(1.0, 1.0).expect("valid"));
-    let share = |total: u64, k: u64| total / BLOCKS + u64::from(k < total % BLOCKS);
     (0..BLOCKS)
         .into_par_iter()
         .map(|k| {
             let mut acc = 0.0;
-            let first = k * (d.twins / BLOCKS) + k.min(d.twins % BLOCKS);
-            for id in first..first + share(d.twins, k) {
-                let mut r = rng::stream(0, 0, id);
-                acc += priors.draw_only(b, &mut r);
-            }
             let mut r = rng::stream(1, 0, k);
             for _ in 0..share(d.waits, k) {
                 let e: f64 = r.sample(Exp1);
@@ -316,6 +363,14 @@ mod tests {
         let (lo, hi) = m.ratio_range;
         assert!(lo > 0.0 && lo <= m.ratio() && m.ratio() <= hi, "{m:?}");
         assert!(hi.is_finite(), "{m:?}");
+        // Both parts of the bare loop take time, and so do spawning and living.
+        assert!(
+            0.0 < m.bare_twin_seconds && m.bare_twin_seconds < m.bare_seconds,
+            "{m:?}"
+        );
+        for part in [m.spawn_over_draws(), m.lives_over_draws()] {
+            assert!(part.is_finite() && part > 0.0, "{m:?}");
+        }
         assert_eq!(m.twins, 3000);
         assert!(m.spawned >= m.twins && m.events > 0, "{m:?}");
         assert!(m.twin_bytes <= 128);

@@ -69,8 +69,9 @@ fn events(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: f32) {
             // Either way its time is worked out here, after the purchase. Worked out before
             // it, the branches on it waited for the exponential draw and held up everything
             // behind them (the CPU retires in order), the whole purchase among it: a whole
-            // run took 4.3% more CPU time (reference, 1M twins, medians of 15 and of 20
-            // interleaved pairs) for the same instructions.
+            // run took 4.3–5.5% more CPU time (reference, 1M twins, medians of three rounds of
+            // 15–20 interleaved pairs; all behaviours, the same either way) for the same
+            // instructions.
             let budget = ahead.unwrap_or_else(|| exponential(&mut tw.rng));
             tw.next = next_time(tw, ctx, books, e, t, (lam, s.steady), budget);
             if !(tw.next < until && tw.next < end) {

@@ -71,20 +71,22 @@ impl Measurement {
     pub fn ratio(&self) -> f64 {
         self.paired_ratio
     }
-    /// Where the ratio comes from, roughly: spawning alone over drawing the same twins'
-    /// numbers (per twin, the initial twins' spawning against every twin's draws).
-    pub fn spawn_over_draws(&self) -> f64 {
-        let spawn = self.spawn_seconds / self.twins.max(1) as f64;
-        let draws = self.bare_twin_seconds / self.spawned.max(1) as f64;
-        spawn / draws.max(1e-300)
+    /// Spawning alone (timed for the initial twins) scaled to every twin the run spawned, in
+    /// seconds: what the bare loop's twins' part draws the numbers of.
+    fn spawning_seconds(&self) -> f64 {
+        self.spawn_seconds * self.spawned as f64 / self.twins.max(1) as f64
     }
-    /// Where the ratio comes from, roughly: the rest of a run (its time less spawning alone,
-    /// scaled to every twin it spawned) over the bare loop's events' part. Medians of
-    /// separate timings: a guide to where the time goes, not a measurement of it.
+    /// Where the ratio comes from, roughly: spawning alone over drawing the same twins'
+    /// numbers.
+    pub fn spawn_over_draws(&self) -> f64 {
+        self.spawning_seconds() / self.bare_twin_seconds.max(1e-12)
+    }
+    /// Where the ratio comes from, roughly: the rest of a run (its time less spawning) over
+    /// the bare loop's events' part. Medians of separate timings: a guide to where the time
+    /// goes, not a measurement of it.
     pub fn lives_over_draws(&self) -> f64 {
-        let spawning = self.spawn_seconds * self.spawned as f64 / self.twins.max(1) as f64;
         let events = self.bare_seconds - self.bare_twin_seconds;
-        (self.run_seconds - spawning) / events.max(1e-12)
+        (self.run_seconds - self.spawning_seconds()) / events.max(1e-12)
     }
     /// Twins spawned per second of wall time.
     pub fn twins_per_second(&self) -> f64 {
@@ -147,7 +149,7 @@ pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Me
         // A run and its bare loop back to back, in turns first, so that a machine speeding up
         // or slowing down over the pair tips the paired ratios both ways (every run draws the
         // same numbers: the previous run's counts serve a bare loop timed first).
-        let ((t, r), (bare_twins, bare_events)) = match &res {
+        let ((t, r), (twin_part, event_part)) = match &res {
             Some(last) if i % 2 == 1 => {
                 let bare = time_bare(last);
                 (time_run()?, bare)
@@ -158,8 +160,8 @@ pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Me
                 (run, bare)
             }
         };
-        bares.push(bare_twins + bare_events);
-        bare_twin_parts.push(bare_twins);
+        bares.push(twin_part + event_part);
+        bare_twin_parts.push(twin_part);
         runs.push(t);
         res = Some(r);
         // Spawning alone: each initial twin drawn and built, ready to live (its wait to a

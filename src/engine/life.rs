@@ -8,6 +8,7 @@ use rand::RngExt;
 use super::books::{Books, Referral};
 use super::ctx::Ctx;
 use super::policy::Effects;
+use super::rng::TwinRng;
 use super::twin::{ALIVE, FIRST, SCARRED, Twin, UNDRAWN};
 use crate::metrics::idx;
 use crate::population::behaviour::MAX_CHANNELS;
@@ -23,7 +24,7 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
         let first = tw.next;
         let (rate, steady) = rates(tw, ctx, first);
         let budget = exponential(&mut tw.rng);
-        tw.next = spend_hazard_until(tw, ctx, first, budget, rate, steady);
+        tw.next = spend_hazard_until(tw, ctx, first, budget, Rate::new(rate), steady);
     }
     // A twin that never buys again has an infinite time (and NaN never compares below).
     if tw.alive() && tw.next < end {
@@ -39,6 +40,17 @@ pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
 /// left to do.
 #[inline(never)]
 fn events(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: f32) {
+    // The twin's stream is a local for the whole life, handed to each purchase and back by
+    // value (two registers each way): in the twin, it went through memory before and after
+    // every purchase, and each trip sat on the chain of its draws.
+    let mut rng = tw.rng.clone();
+    events_with(tw, &mut rng, ctx, books, end);
+    tw.rng = rng;
+}
+
+/// [`events`] drawing from `rng` (the twin's stream, taken out of it).
+#[inline(always)]
+fn events_with(tw: &mut Twin, rng: &mut TwinRng, ctx: &Ctx, books: &mut Books, end: f32) {
     while tw.alive() && tw.next < end {
         // Effects, choice weights and purchase rate hold from one breakpoint to the next:
         // they are looked up once per stretch between breakpoints, not at every event (the
@@ -48,32 +60,40 @@ fn events(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: f32) {
         let (e, until) = (s.effects, s.until);
         let (weights, total, base) = ctx.policy.channel_weights(&tw.weights, e);
         let lam = purchase_rate(tw, e, total, base);
+        // The hazard after a purchase, and its reciprocal, once a stretch: worked out after
+        // each purchase, the division stood between it and the next event's time (perf put a
+        // tenth of the event loop's samples on the multiplication that waited for it).
+        let mut rate = Rate::new(lam + dropout_rate(tw, ctx, e));
         loop {
             let t = tw.next;
             let day = t as u32;
             // BG/NBD: the wait to the next purchase does not hang on this one (only whether
             // the twin is still there to make it does): its hazard is drawn first.
-            let ahead = (!ctx.pareto).then(|| exponential(&mut tw.rng));
+            let ahead = (!ctx.pareto).then(|| exponential(rng));
             if ctx.pareto && tw.flags & FIRST == 0 {
                 let mu = dropout_rate(tw, ctx, e);
-                if tw.rng.random::<f64>() * (lam + mu) < mu {
+                if rng.random::<f64>() * (lam + mu) < mu {
                     die(tw, ctx, books, day);
                     return;
                 }
             }
-            if purchase(tw, ctx, books, (t, day), e, (&weights, total)) {
+            *rng = purchase(tw, rng.clone(), ctx, books, (t, day), e, (&weights, total));
+            if !tw.alive() {
                 return;
             }
             // Pareto/NBD: the wait starts after the purchase, from this stretch's rates (a
             // bad experience may have scarred the twin: its dropout rate is taken afresh).
+            if ctx.pareto {
+                rate = Rate::new(lam + dropout_rate(tw, ctx, e));
+            }
             // Either way its time is worked out here, after the purchase. Worked out before
             // it, the branches on it waited for the exponential draw and held up everything
             // behind them (the CPU retires in order), the whole purchase among it: a whole
             // run took 4.3–5.5% more CPU time (reference, 1M twins, medians of three rounds of
             // 15–20 interleaved pairs; all behaviours, the same either way) for the same
             // instructions.
-            let budget = ahead.unwrap_or_else(|| exponential(&mut tw.rng));
-            tw.next = next_time(tw, ctx, books, e, t, (lam, s.steady), budget);
+            let budget = ahead.unwrap_or_else(|| exponential(rng));
+            tw.next = next_time(tw, ctx, books, t, (rate, s.steady), budget);
             if !(tw.next < until && tw.next < end) {
                 break;
             }
@@ -82,48 +102,46 @@ fn events(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: f32) {
 }
 
 /// Time of the next event of a twin at `t` that drew `budget` of hazard (an exponential
-/// amount), under effects `e` and purchase rate `lam`, which hold for its hazard up to
-/// `steady`: the hazard spent at these rates and on across later stretches. That day's
-/// accounts are asked into cache.
+/// amount), at hazard `rate` up to `steady`: the hazard spent at it and on across later
+/// stretches. That day's accounts are asked into cache.
 #[inline(always)]
 fn next_time(
     tw: &Twin,
     ctx: &Ctx,
     books: &Books,
-    e: &Effects,
     t: f32,
-    (lam, steady): (f64, f32),
+    (rate, steady): (Rate, f32),
     budget: f64,
 ) -> f32 {
-    let rate = lam + dropout_rate(tw, ctx, e);
     let next = spend_hazard_until(tw, ctx, t, budget, rate, steady);
     books.prefetch(next);
     next
 }
 
-/// One purchase with everything that rides on it; returns whether the twin dropped out.
+/// One purchase with everything that rides on it, drawing from `rng` (the twin's stream),
+/// which it hands back; a twin that drops out at it is no longer alive.
 /// Out of line: inlined, its traits and weights were widened and kept on the stack by every
 /// life with an event (the set-up of [`events`], 256 instructions a call, callgrind), and
 /// the bench's ratio was 2.26 against 2.09–2.15 out of line (reference, 1M twins).
 #[inline(never)]
 fn purchase(
     tw: &mut Twin,
+    mut rng: TwinRng,
     ctx: &Ctx,
     books: &mut Books,
     (t, day): (f32, u32),
     e: &Effects,
     (weights, total): (&[f64; MAX_CHANNELS], f64),
-) -> bool {
+) -> TwinRng {
     let b = ctx.b;
     debug_assert!(tw.alive(), "a dropped-out twin must never purchase");
     tw.purchases = tw.purchases.saturating_add(1);
     // Every purchase draws the same numbers in the same order, whatever happens, so that
     // baseline and scenario stay aligned (common random numbers).
-    let u_channel = tw.rng.random::<f64>() * total;
-    let raw =
-        rand_distr::Distribution::sample(&ctx.spend_unit, &mut tw.rng) * tw.spend_scale as f64;
+    let u_channel = rng.random::<f64>() * total;
+    let raw = rand_distr::Distribution::sample(&ctx.spend_unit, &mut rng) * tw.spend_scale as f64;
     let [u_up, u_cross, u_contact, u_bad, u_ref, u_drop]: [f64; 6] =
-        std::array::from_fn(|_| tw.rng.random());
+        std::array::from_fn(|_| rng.random());
     // The channel: the last one open to the twin whose share starts at or below the uniform
     // (one past the total, by rounding, takes the last). Without a branch: which channel it
     // is was a coin toss to the branch predictor at every purchase.
@@ -176,14 +194,13 @@ fn purchase(
         if bad {
             tw.flags |= SCARRED;
         }
-        return false;
+        return rng;
     }
     let p = tw.dropout as f64 * e.dropout * if bad { b.kappa } else { 1.0 };
     if !first && u_drop < p {
         die(tw, ctx, books, day);
-        return true;
     }
-    false
+    rng
 }
 
 fn die(tw: &mut Twin, ctx: &Ctx, books: &mut Books, day: u32) {
@@ -321,7 +338,7 @@ pub fn fork(tw: &mut Twin, from: &Ctx, to: &Ctx, day: u32) {
     }
     let left = rate * (tw.next as f64 - day as f64);
     let (at, edge) = at_day.expect("the loop looks at `day` first");
-    tw.next = spend_hazard_until(tw, to, day as f32, left.max(0.0), at, edge);
+    tw.next = spend_hazard_until(tw, to, day as f32, left.max(0.0), Rate::new(at), edge);
 }
 
 /// When a twin at time `t` with `budget` of hazard to go, at hazard `rate` from `t` to the
@@ -329,16 +346,37 @@ pub fn fork(tw: &mut Twin, from: &Ctx, to: &Ctx, day: u32) {
 /// breakpoint that changes it the time is given even beyond the horizon (no event within the
 /// run), so that [`fork`] can recover the remainder; infinity means a zero rate for good.
 #[inline]
-fn spend_hazard_until(tw: &Twin, ctx: &Ctx, t: f32, budget: f64, rate: f64, edge: f32) -> f32 {
+fn spend_hazard_until(tw: &Twin, ctx: &Ctx, t: f32, budget: f64, rate: Rate, edge: f32) -> f32 {
     let (horizon, now, edge64) = (ctx.horizon as f64, t as f64, edge as f64);
     // Nearly every wait ends within its stretch (or its stretch runs to the horizon): that
     // case inline, the walk across breakpoints out of line, where its rate lookups do not
     // crowd the event loop.
     let at = now + time_for(budget, rate);
-    if now < horizon && rate > 0.0 && (at < edge64 || edge64 >= horizon) {
+    if now < horizon && rate.per_day > 0.0 && (at < edge64 || edge64 >= horizon) {
         return after(t, at);
     }
-    spend_across(tw, ctx, t, budget, rate, edge)
+    spend_across(tw, ctx, t, budget, rate.per_day, edge)
+}
+
+/// A hazard rate per day with its reciprocal, worked out where the rate is known, ahead of
+/// the draw whose time it gives.
+#[derive(Clone, Copy)]
+struct Rate {
+    /// Hazard per day.
+    per_day: f64,
+    /// Its reciprocal: days per unit of hazard.
+    inverse: f64,
+}
+
+impl Rate {
+    /// The rate `per_day` with its reciprocal.
+    #[inline(always)]
+    fn new(per_day: f64) -> Rate {
+        Rate {
+            per_day,
+            inverse: 1.0 / per_day,
+        }
+    }
 }
 
 /// The time it takes to spend `budget` of hazard at `rate`: the budget times the rate's
@@ -349,8 +387,8 @@ fn spend_hazard_until(tw: &Twin, ctx: &Ctx, t: f32, budget: f64, rate: f64, edge
 /// from the quotient in the last bit of the f64; rounded to the f32 event time, it changed no
 /// output of the bundled scenarios.
 #[inline(always)]
-fn time_for(budget: f64, rate: f64) -> f64 {
-    budget * (1.0 / rate)
+fn time_for(budget: f64, rate: Rate) -> f64 {
+    budget * rate.inverse
 }
 
 /// The time `at` (in days, f64) as an event time after one at `t`: never exactly the time of
@@ -383,7 +421,7 @@ fn spend_across(
             return f32::INFINITY;
         }
         let edge64 = edge as f64;
-        let at = now + time_for(budget, rate);
+        let at = now + time_for(budget, Rate::new(rate));
         if rate > 0.0 && (at < edge64 || edge64 >= horizon) {
             return after(t, at);
         }

@@ -30,12 +30,17 @@ const SPAWN_BATCH: usize = 64;
 const PARALLEL_ARRIVALS: usize = 64;
 
 /// Most shards newcomers are dealt over. A newcomer's events land on days ahead in its
-/// shard's accounts (about 120 kB a shard), and every day visits every shard that takes
-/// newcomers: dealt over all 611 shards of 10M twins, those accounts (72 MB) no longer stayed
-/// in cache from one day to the next, and the all-behaviours workload took 8% more CPU time
-/// (19.2 s against 17.8 s, medians of 5 interleaved runs). 64 shards' accounts (8 MB) stay
-/// in a server's last-level cache and still give 64 cores a share each day.
-const NEWCOMER_SHARDS: usize = 64;
+/// shard's accounts (about 105 kB a shard over a year), and every day visits every shard
+/// that takes newcomers, so what matters is whether those accounts stay in a core's own
+/// cache from one day to the next. Dealt over all 611 shards of 10M twins (72 MB), the
+/// all-behaviours workload took 8% more CPU time than over 64 (19.2 s against 17.8 s,
+/// medians of 5 interleaved runs); over 64 (7 MB, 3.4 MB a core on two cores), the
+/// reference workload took 4.1% more than over 16 at 1M twins (450.7 against 432.0 ms,
+/// 12 interleaved runs) and 4.1% more at 10M (4191 against 4019 ms, 6 runs), all
+/// behaviours 1.9% more at 1M (8 runs); over 8, 5.6% more at 1M. 16 shards (1.7 MB) keep
+/// 16 cores busy with a day's newcomers, 32 once the arms run side by side, and a fixed
+/// number, not one from the cores, keeps results the same whatever the threads.
+const NEWCOMER_SHARDS: usize = 16;
 
 /// Which shards are this process's, and where newcomers go.
 #[derive(Clone, Copy)]

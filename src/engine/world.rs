@@ -348,17 +348,20 @@ fn finish(
     // Arm a's known results; without a fork both arms have the baseline's.
     let pick = |a: usize| if forked { a } else { 0 };
     if env.layout.size == 1 {
-        for (k, sh) in shards.iter().enumerate() {
-            for (a, (total, clv, purchases)) in out.iter_mut().enumerate() {
-                total.add(&sh.shared.series);
-                if let Some(arms) = sh.arms() {
-                    total.add_at(&arms[a].series, arms[a].first() as usize);
+        // The arms are added up side by side, each in shard order.
+        out.par_iter_mut()
+            .enumerate()
+            .for_each(|(a, (total, clv, purchases))| {
+                for (k, sh) in shards.iter().enumerate() {
+                    total.add(&sh.shared.series);
+                    if let Some(arms) = sh.arms() {
+                        total.add_at(&arms[a].series, arms[a].first() as usize);
+                    }
+                    for (i, &(c, p)) in sh.known[pick(a)].iter().enumerate() {
+                        (clv[k * SHARD_SIZE + i], purchases[k * SHARD_SIZE + i]) = (c, p);
+                    }
                 }
-                for (i, &(c, p)) in sh.known[pick(a)].iter().enumerate() {
-                    (clv[k * SHARD_SIZE + i], purchases[k * SHARD_SIZE + i]) = (c, p);
-                }
-            }
-        }
+            });
     } else {
         let mut mine = Vec::new();
         for (j, sh) in shards.iter().enumerate() {

@@ -32,7 +32,7 @@ const PARALLEL_ARRIVALS: usize = 64;
 /// Most shards newcomers are dealt over. A newcomer's events land on days ahead in its
 /// shard's accounts (about 105 kB a shard over a year), and every day visits every shard
 /// that takes newcomers, so what matters is whether those accounts stay in a core's own
-/// cache from one day to the next. Dealt over all 611 shards of 10M twins (72 MB), the
+/// cache from one day to the next. Dealt over all 611 shards of 10M twins (64 MB), the
 /// all-behaviours workload took 8% more CPU time than over 64 (19.2 s against 17.8 s,
 /// medians of 5 interleaved runs); over 64 (7 MB, 3.4 MB a core on two cores), the
 /// reference workload took 4.1% more than over 16 at 1M twins (450.7 against 432.0 ms,

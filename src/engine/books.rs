@@ -57,9 +57,9 @@ impl Books {
     /// twin's next purchase lands on a day whose row was last touched long ago. It pays once
     /// a shard's accounts outgrow the core's cache: over five years (1M twins, reference
     /// model) a run took 7.7% more CPU time without it; over one year, where they fit, the
-    /// same either way (medians of 10–15 interleaved pairs). A purchase writes the row's first line, and
-    /// what rides on some purchases (a dropout among them) the second; the third holds what the
-    /// market and the costs add once a day (see [`crate::metrics::idx`]).
+    /// same either way (medians of 10–15 interleaved pairs). A purchase writes the row's
+    /// first line, and what rides on some purchases (a dropout among them) the second; the
+    /// third holds what the market and the costs add once a day (see [`crate::metrics::idx`]).
     #[inline]
     pub fn prefetch(&self, t: f32) {
         if let Some(row) = self

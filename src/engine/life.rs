@@ -19,18 +19,28 @@ use crate::population::sampling::exponential;
 pub fn live(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: u32) {
     let end = end.min(ctx.horizon) as f32;
     if tw.flags & UNDRAWN != 0 {
-        // The first wait, from the rates at its start (spawning once worked them out too).
-        tw.flags &= !UNDRAWN;
-        let first = tw.next;
-        let (rate, steady) = rates(tw, ctx, first);
-        let budget = exponential(&mut tw.rng);
-        tw.next = spend_hazard_until(tw, ctx, first, budget, Rate::new(rate), steady);
+        first_wait(tw, ctx);
     }
     // A twin that never buys again has an infinite time (and NaN never compares below).
     if tw.alive() && tw.next < end {
         books.prefetch(tw.next);
         events(tw, ctx, books, end);
     }
+}
+
+/// Draws the wait of a twin just spawned ([`UNDRAWN`]) to its first event under `ctx`, from
+/// the rates at its start (spawning once worked them out too). [`live`] does it for a twin
+/// that has not had it; a batch of twins spawned together has it in a pass of its own,
+/// where one twin's chain (rates, draw, the rate's reciprocal, the time) overlaps the next
+/// twin's instead of waiting behind the branches of a life.
+#[inline]
+pub fn first_wait(tw: &mut Twin, ctx: &Ctx) {
+    tw.flags &= !UNDRAWN;
+    let first = tw.next;
+    let (rate, steady) = rates(tw, ctx, first);
+    let rate = Rate::new(rate);
+    let budget = exponential(&mut tw.rng);
+    tw.next = spend_hazard_until(tw, ctx, first, budget, rate, steady);
 }
 
 /// The events of a live twin from its next one (before `end`) on. Out of line: setting it up

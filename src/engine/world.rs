@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use super::books::{Books, Referral};
 use super::cluster::{Cluster, gather_by_key, put_record};
 use super::ctx::Ctx;
+use super::life;
 use super::market::Market;
 use super::shard::{SHARD_SIZE, Shard, live_alone};
 use super::spawn::{Prepared, newcomer};
@@ -258,6 +259,7 @@ pub fn replicate(
                 let last = (first + SPAWN_BATCH).min(ids.end);
                 batch.clear();
                 batch.extend((first..last).map(|id| prep.initial_twin(base, seed, rep, id as u32)));
+                batch.iter_mut().for_each(|tw| life::first_wait(tw, base));
                 // Lived in id order, as before: the shard's accounts add up alike.
                 for tw in &mut batch {
                     sh.live_joint(tw, ctxs, fork);

@@ -261,6 +261,8 @@ pub fn run_sweep(
         return pool.install(|| {
             sw.points
                 .par_iter()
+                // One point a job (see `world::replicate`).
+                .with_max_len(1)
                 .map(|p| {
                     let r = run_in(&pool, &p.scenario, opts, cluster, |_, _| {});
                     let mut g = progress.lock().unwrap_or_else(|e| e.into_inner());
@@ -280,6 +282,7 @@ pub fn run_sweep(
             .collect();
         let done: Vec<(usize, RunResult)> = pool.install(|| {
             mine.par_iter()
+                .with_max_len(1)
                 .map(|&k| {
                     run_in(
                         &pool,
@@ -376,6 +379,8 @@ fn run_in(
             .collect();
         let mut done: Vec<[Replication; 2]> = pool.install(|| {
             mine.into_par_iter()
+                // One replication a job (see `world::replicate`).
+                .with_max_len(1)
                 .map(|k| {
                     let b = replication_behaviour(s, seed, k);
                     let arms = [&baseline_policy, &scenario_policy];

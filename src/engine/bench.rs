@@ -289,8 +289,12 @@ pub fn bare_loop(b: &Behaviour, d: &Draws) -> f64 {
 /// [`Priors::draw_only`]).
 pub fn bare_twins(b: &Behaviour, d: &Draws) -> f64 {
     let priors = Priors::new(b);
-    (0..BLOCKS)
+    (0..BLOCKS as u32)
         .into_par_iter()
+        // One block a job, as the run's shards (see `world::replicate`): no thread is left
+        // with a run of blocks the others cannot share.
+        .with_max_len(1)
+        .map(u64::from)
         .map(|k| {
             let first = k * (d.twins / BLOCKS) + k.min(d.twins % BLOCKS);
             (first..first + share(d.twins, k))
@@ -304,8 +308,10 @@ pub fn bare_twins(b: &Behaviour, d: &Draws) -> f64 {
 /// and the market's numbers, each in one loop.
 pub fn bare_events(b: &Behaviour, d: &Draws) -> f64 {
     let spend = Gamma::new(b.spend.p, 1.0).unwrap_or(Gamma::new(1.0, 1.0).expect("valid"));
-    (0..BLOCKS)
+    (0..BLOCKS as u32)
         .into_par_iter()
+        .with_max_len(1)
+        .map(u64::from)
         .map(|k| {
             let mut acc = 0.0;
             let mut r = rng::stream(1, 0, k);

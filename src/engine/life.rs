@@ -69,6 +69,7 @@ fn events_with(tw: &mut Twin, rng: &mut TwinRng, ctx: &Ctx, books: &mut Books, e
         let s = ctx.policy.stretch(tw.next, tw.segments, &mut scratch);
         let (e, until) = (s.effects, s.until);
         let (weights, total, base) = ctx.policy.channel_weights(&tw.weights, e);
+        let choice = Choice::new(&weights, total, ctx.policy.channels.len());
         let lam = purchase_rate(tw, e, total, base);
         // The hazard after a purchase, and its reciprocal, once a stretch: worked out after
         // each purchase, the division stood between it and the next event's time (perf put a
@@ -87,7 +88,7 @@ fn events_with(tw: &mut Twin, rng: &mut TwinRng, ctx: &Ctx, books: &mut Books, e
                     return;
                 }
             }
-            *rng = purchase(tw, rng.clone(), ctx, books, (t, day), e, (&weights, total));
+            *rng = purchase(tw, rng.clone(), ctx, books, (t, day), e, &choice);
             if !tw.alive() {
                 return;
             }
@@ -144,26 +145,18 @@ fn purchase(
     books: &mut Books,
     (t, day): (f32, u32),
     e: &Effects,
-    (weights, total): (&[f64; MAX_CHANNELS], f64),
+    choice: &Choice,
 ) -> TwinRng {
     let b = ctx.b;
     debug_assert!(tw.alive(), "a dropped-out twin must never purchase");
     tw.purchases = tw.purchases.saturating_add(1);
     // Every purchase draws the same numbers in the same order, whatever happens, so that
     // baseline and scenario stay aligned (common random numbers).
-    let u_channel = rng.random::<f64>() * total;
+    let u_channel = rng.random::<f64>() * choice.total;
     let raw = rand_distr::Distribution::sample(&ctx.spend_unit, &mut rng) * tw.spend_scale as f64;
     let [u_up, u_cross, u_contact, u_bad, u_ref, u_drop]: [f64; 6] =
         std::array::from_fn(|_| rng.random());
-    // The channel: the last one open to the twin whose share starts at or below the uniform
-    // (one past the total, by rounding, takes the last). Without a branch: which channel it
-    // is was a coin toss to the branch predictor at every purchase.
-    let mut c = 0;
-    let mut acc = 0.0;
-    for (k, &w) in weights.iter().enumerate().take(ctx.policy.channels.len()) {
-        c = if (w > 0.0) & (acc <= u_channel) { k } else { c };
-        acc += w;
-    }
+    let c = choice.channel(u_channel, ctx.policy.channels.len());
     let mut amount = raw * e.price[c];
     let d = books.day(day);
     if u_up < tw.upsell as f64 {
@@ -214,6 +207,46 @@ fn purchase(
         die(tw, ctx, books, day);
     }
     rng
+}
+
+/// A stretch's channel choice: where each channel's share of the choice uniform starts,
+/// and the shares' total. Worked out once a stretch, and only for the channels there are:
+/// the starts worked out at every purchase were hoisted out of the event loop for all eight
+/// possible channels, at every stretch (callgrind).
+struct Choice {
+    /// Start of channel k's share; infinite for a channel closed to the twin (weight 0).
+    starts: [f64; MAX_CHANNELS],
+    /// Sum of the shares.
+    total: f64,
+}
+
+impl Choice {
+    /// The choice among the first `channels` of `weights`, which sum to `total`.
+    #[inline(always)]
+    fn new(weights: &[f64; MAX_CHANNELS], total: f64, channels: usize) -> Choice {
+        let mut starts = [f64::INFINITY; MAX_CHANNELS];
+        let mut acc = 0.0;
+        for (start, &w) in starts.iter_mut().zip(weights).take(channels) {
+            if w > 0.0 {
+                *start = acc;
+            }
+            acc += w;
+        }
+        Choice { starts, total }
+    }
+
+    /// The channel of uniform `u` (times the total): the last one open to the twin whose
+    /// share starts at or below it (one past the total, by rounding, takes the last).
+    /// Without a branch: which channel it is was a coin toss to the branch predictor at
+    /// every purchase.
+    #[inline(always)]
+    fn channel(&self, u: f64, channels: usize) -> usize {
+        let mut c = 0;
+        for (k, &start) in self.starts.iter().enumerate().take(channels) {
+            c = if start <= u { k } else { c };
+        }
+        c
+    }
 }
 
 fn die(tw: &mut Twin, ctx: &Ctx, books: &mut Books, day: u32) {

@@ -62,11 +62,13 @@ impl Books {
     /// third holds what the market and the costs add once a day (see [`crate::metrics::idx`]).
     #[inline]
     pub fn prefetch(&self, t: f32) {
-        if let Some(row) = self
-            .series
-            .days
-            .get((t as u32).wrapping_sub(self.first) as usize)
-        {
+        self.prefetch_day(t as u32);
+    }
+
+    /// [`Books::prefetch`] of the accounts of `day` (any day: those not held are let be).
+    #[inline]
+    pub fn prefetch_day(&self, day: u32) {
+        if let Some(row) = self.series.days.get(day.wrapping_sub(self.first) as usize) {
             let p = (row as *const Day).cast::<u8>();
             super::hint::prefetch(p);
             super::hint::prefetch(p.wrapping_add(64));

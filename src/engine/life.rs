@@ -75,9 +75,10 @@ fn events_with(tw: &mut Twin, rng: &mut TwinRng, ctx: &Ctx, books: &mut Books, e
         // each purchase, the division stood between it and the next event's time (perf put a
         // tenth of the event loop's samples on the multiplication that waited for it).
         let mut rate = Rate::new(lam + dropout_rate(tw, ctx, e));
+        // The day of the next event, carried from the prefetch that worked it out.
+        let mut day = tw.next as u32;
         loop {
             let t = tw.next;
-            let day = t as u32;
             // BG/NBD: the wait to the next purchase does not hang on this one (only whether
             // the twin is still there to make it does): its hazard is drawn first.
             let ahead = (!ctx.pareto).then(|| exponential(rng));
@@ -104,7 +105,7 @@ fn events_with(tw: &mut Twin, rng: &mut TwinRng, ctx: &Ctx, books: &mut Books, e
             // 15–20 interleaved pairs; all behaviours, the same either way) for the same
             // instructions.
             let budget = ahead.unwrap_or_else(|| exponential(rng));
-            tw.next = next_time(tw, ctx, books, t, (rate, s.steady), budget);
+            (tw.next, day) = next_time(tw, ctx, books, t, (rate, s.steady), budget);
             if !(tw.next < until && tw.next < end) {
                 break;
             }
@@ -114,7 +115,8 @@ fn events_with(tw: &mut Twin, rng: &mut TwinRng, ctx: &Ctx, books: &mut Books, e
 
 /// Time of the next event of a twin at `t` that drew `budget` of hazard (an exponential
 /// amount), at hazard `rate` up to `steady`: the hazard spent at it and on across later
-/// stretches. That day's accounts are asked into cache.
+/// stretches; and its day (saturated, for a time past the horizon), whose accounts are asked
+/// into cache (the event loop takes the day from here rather than converting the time again).
 #[inline(always)]
 fn next_time(
     tw: &Twin,
@@ -123,10 +125,11 @@ fn next_time(
     t: f32,
     (rate, steady): (Rate, f32),
     budget: f64,
-) -> f32 {
+) -> (f32, u32) {
     let next = spend_hazard_until(tw, ctx, t, budget, rate, steady);
-    books.prefetch(next);
-    next
+    let day = next as u32;
+    books.prefetch_day(day);
+    (next, day)
 }
 
 /// One purchase with everything that rides on it, drawing from `rng` (the twin's stream),

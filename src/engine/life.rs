@@ -38,6 +38,7 @@ pub fn first_wait(tw: &mut Twin, ctx: &Ctx) {
     tw.flags &= !UNDRAWN;
     let first = tw.next;
     let (rate, steady) = rates(tw, ctx, first);
+    // The reciprocal before the draw, which does not need it: the division runs beside it.
     let rate = Rate::new(rate);
     let budget = exponential(&mut tw.rng);
     tw.next = spend_hazard_until(tw, ctx, first, budget, rate, steady);

@@ -14,7 +14,8 @@ pub const SCARRED: u8 = 8;
 /// Next event is the newcomer's first purchase (no dropout after it, as in BG/NBD).
 pub const FIRST: u8 = 16;
 /// The wait to the twin's first event is still to be drawn, from time `next` on: its life
-/// draws it with the rates it works out anyway, instead of spawning working them out too.
+/// (for initial twins, a pass over their spawn batch) draws it with the rates it works out
+/// anyway, instead of spawning working them out too.
 pub const UNDRAWN: u8 = 32;
 
 /// One twin. Rates are per day; times are days since the start of the run.

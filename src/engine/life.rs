@@ -51,9 +51,9 @@ pub fn first_wait(tw: &mut Twin, ctx: &Ctx) {
 /// left to do.
 #[inline(never)]
 fn events(tw: &mut Twin, ctx: &Ctx, books: &mut Books, end: f32) {
-    // The twin's stream is a local for the whole life, handed to each purchase and back by
-    // value (two registers each way): in the twin, it went through memory before and after
-    // every purchase, and each trip sat on the chain of its draws.
+    // The twin's stream is a local for the whole life, kept in registers through the
+    // purchases: in the twin, it went through memory before and after every purchase, and
+    // each trip sat on the chain of its draws.
     let mut rng = tw.rng.clone();
     events_with(tw, &mut rng, ctx, books, end);
     tw.rng = rng;
@@ -90,7 +90,7 @@ fn events_with(tw: &mut Twin, rng: &mut TwinRng, ctx: &Ctx, books: &mut Books, e
                     return;
                 }
             }
-            *rng = purchase(tw, rng.clone(), ctx, books, (t, day), e, &choice);
+            purchase(tw, rng, ctx, books, (t, day), e, &choice);
             if !tw.alive() {
                 return;
             }
@@ -133,8 +133,8 @@ fn next_time(
     (next, day)
 }
 
-/// One purchase with everything that rides on it, drawing from `rng` (the twin's stream),
-/// which it hands back; a twin that drops out at it is no longer alive.
+/// One purchase with everything that rides on it, drawing from `rng` (the twin's stream);
+/// a twin that drops out at it is no longer alive.
 /// Inlined into the event loop since the stream stays in registers and the hazard's
 /// reciprocal is worked out once a stretch: the call's eight arguments (two on the stack),
 /// its saved registers and its reloads cost more than the loop's spills, 2.5% of a run's
@@ -144,20 +144,20 @@ fn next_time(
 #[inline(always)]
 fn purchase(
     tw: &mut Twin,
-    mut rng: TwinRng,
+    rng: &mut TwinRng,
     ctx: &Ctx,
     books: &mut Books,
     (t, day): (f32, u32),
     e: &Effects,
     choice: &Choice,
-) -> TwinRng {
+) {
     let b = ctx.b;
     debug_assert!(tw.alive(), "a dropped-out twin must never purchase");
     tw.purchases = tw.purchases.saturating_add(1);
     // Every purchase draws the same numbers in the same order, whatever happens, so that
     // baseline and scenario stay aligned (common random numbers).
     let u_channel = rng.random::<f64>() * choice.total;
-    let raw = rand_distr::Distribution::sample(&ctx.spend_unit, &mut rng) * tw.spend_scale as f64;
+    let raw = rand_distr::Distribution::sample(&ctx.spend_unit, rng) * tw.spend_scale as f64;
     let [u_up, u_cross, u_contact, u_bad, u_ref, u_drop]: [f64; 6] =
         std::array::from_fn(|_| rng.random());
     let c = choice.channel(u_channel, ctx.policy.channels.len());
@@ -204,13 +204,12 @@ fn purchase(
         if bad {
             tw.flags |= SCARRED;
         }
-        return rng;
+        return;
     }
     let p = tw.dropout as f64 * e.dropout * if bad { b.kappa } else { 1.0 };
     if !first && u_drop < p {
         die(tw, ctx, books, day);
     }
-    rng
 }
 
 /// A stretch's channel choice: where each channel's share of the choice uniform starts,

@@ -45,6 +45,9 @@ const PARALLEL_ARRIVALS: usize = 64;
 /// number, not one from the cores, keeps results the same whatever the threads.
 const NEWCOMER_SHARDS: usize = 16;
 
+/// How many referrals ahead the market asks for the adoption bits a referral will read.
+const REFERRALS_AHEAD: usize = 8;
+
 /// Which shards are this process's, and where newcomers go.
 #[derive(Clone, Copy)]
 struct Layout {
@@ -74,11 +77,19 @@ impl Layout {
             .div_ceil(self.size)
     }
 
-    /// Local number of the shard that newcomer `id` joins, if it is this process's: newcomers
-    /// are dealt round robin over the newcomer shards, so that each day's few spread over
-    /// them (and the cores).
-    fn newcomer_shard(&self, id: u64) -> Option<usize> {
-        let k = ((id - self.initial as u64) % self.newcomer_shards() as u64) as usize;
+    /// Which of the newcomer shards (in all processes) newcomer `id` joins: newcomers are
+    /// dealt round robin over them, so that each day's few spread over them (and the cores).
+    /// Its local number, if the shard is this process's, is [`Layout::local`] of it.
+    fn newcomer_turn(&self, id: u64) -> usize {
+        ((id - self.initial as u64) % self.newcomer_shards() as u64) as usize
+    }
+
+    /// Local number of global shard `k`, if it is this process's.
+    #[inline]
+    fn local(&self, k: usize) -> Option<usize> {
+        if self.size == 1 {
+            return Some(k);
+        }
         (k % self.size == self.rank).then_some(k / self.size)
     }
 }
@@ -148,7 +159,10 @@ impl Exchange {
     fn synchronise(&mut self, ctx: &Ctx, day: u32, env: &Env) {
         let mut mr = rng::stream(env.seed, env.rep as u64, MARKET_STREAM + day as u64);
         self.won.clear();
-        for r in &self.referrals {
+        for (k, r) in self.referrals.iter().enumerate() {
+            if let Some(ahead) = self.referrals.get(k + REFERRALS_AHEAD) {
+                self.market.prefetch_neighbours(ahead.node);
+            }
             if let Some(node) = self
                 .market
                 .refer(r.node, ctx.b.referral_conversion, &mut mr)
@@ -165,12 +179,17 @@ impl Exchange {
         if day + 1 >= ctx.horizon {
             return;
         }
+        // The newcomer shards taken in turn, from the first newcomer's: a division for each
+        // newcomer stood on the market's serial path.
+        let turns = env.layout.newcomer_shards();
+        let mut turn = env.layout.newcomer_turn(self.next_id);
         for &(node, referred) in &self.won {
             let id = self.next_id;
             self.next_id += 1;
-            if let Some(j) = env.layout.newcomer_shard(id) {
+            if let Some(j) = env.layout.local(turn) {
                 self.arrivals[j].push((id as u32, node, referred));
             }
+            turn = if turn + 1 == turns { 0 } else { turn + 1 };
         }
     }
 
@@ -471,13 +490,18 @@ mod tests {
                     let joins: Vec<usize> = layouts
                         .iter()
                         .filter_map(|l| {
-                            let j = l.newcomer_shard(id)?;
+                            let j = l.local(l.newcomer_turn(id))?;
                             assert!(j < l.local_newcomer_shards());
                             Some(l.global(j))
                         })
                         .collect();
                     let expected = (id - initial as u64) as usize % shards.min(NEWCOMER_SHARDS);
                     assert_eq!(joins, [expected], "{shards} shards, {size} processes");
+                    // The market takes the shards in turn from one newcomer to the next.
+                    let l = &layouts[0];
+                    let turn = l.newcomer_turn(id) + 1;
+                    let next = if turn == l.newcomer_shards() { 0 } else { turn };
+                    assert_eq!(l.newcomer_turn(id + 1), next);
                 }
             }
         }

@@ -13,7 +13,7 @@ use super::ctx::context;
 use super::policy::Policy;
 use super::spawn::{Prepared, Priors};
 use super::twin::Twin;
-use super::{RunOptions, rng, run};
+use super::{RunOptions, rng};
 use crate::error::{Error, Result};
 use crate::population::behaviour::Behaviour;
 use crate::population::sampling::Gamma;
@@ -130,7 +130,7 @@ pub fn measure(s: &Scenario, threads: Option<usize>, repeat: usize) -> Result<Me
     let mut bare_twin_parts = Vec::new();
     let time_run = || -> Result<(f64, super::RunResult)> {
         let t = Instant::now();
-        let r = run(s, &opts, |_, _| {})?;
+        let r = super::run_in(&pool, s, &opts, &super::cluster::Solo, |_, _| {})?;
         Ok((t.elapsed().as_secs_f64(), r))
     };
     // The bare loop's two parts timed one after the other: together they are the bare loop.

@@ -83,12 +83,19 @@ impl Prior {
         }
     }
 
-    /// Draws a newcomer's traits.
+    /// Draws a newcomer's traits. Inlined where twins are spawned: out of line, the twin's
+    /// stream went through memory on the way in and out, on the chain of its draws.
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Latent {
-        let lambda = self.lambda.as_ref().map_or(0.0, |d| d.sample(rng));
+        // `match`es, not `map_or`: the compiler kept `map_or` and the draw in it out of line.
+        let lambda = match &self.lambda {
+            Some(d) => d.sample(rng),
+            None => 0.0,
+        };
         let dropout = match &self.dropout {
-            Dropout::Probability(d) => d.as_ref().map_or(0.0, |d| d.sample(rng)),
-            Dropout::Rate(d) => d.as_ref().map_or(0.0, |d| d.sample(rng)),
+            Dropout::Probability(Some(d)) => d.sample(rng),
+            Dropout::Rate(Some(d)) => d.sample(rng),
+            Dropout::Probability(None) | Dropout::Rate(None) => 0.0,
         };
         Latent { lambda, dropout }
     }

@@ -78,9 +78,14 @@ impl Gamma {
     }
 
     /// Gamma(shape, 1/rate) drawn once (0 when the parameters are not positive and finite).
-    #[inline]
+    /// Inlined as [`Prior::sample`](crate::population::person::Prior::sample) is.
+    #[inline(always)]
     pub fn draw<R: Rng + ?Sized>(shape: f64, rate: f64, rng: &mut R) -> f64 {
-        Gamma::new(shape, 1.0 / rate).map_or(0.0, |g| g.sample(rng))
+        // A `match`, not `map_or`, which the compiler kept out of line with the draw in it.
+        match Gamma::new(shape, 1.0 / rate) {
+            Some(g) => g.sample(rng),
+            None => 0.0,
+        }
     }
 
     /// Marsaglia and Tsang (2000): v = (1 + c·x)³ for a standard normal x, accepted with a

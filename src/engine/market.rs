@@ -69,12 +69,13 @@ impl Market {
     /// wait for it.
     #[inline]
     pub fn prefetch_neighbours(&self, node: u32) {
-        if let Network::SmallWorld { degree, .. } = self.network {
-            let m = self.size().max(1);
-            let reach = (degree as u64 / 2 + 1) % m;
-            // The lines of the nearest neighbours on either side (one line holds 512 nodes).
-            self.prefetch((node as u64 + m - reach) % m);
-            self.prefetch((node as u64 + reach) % m);
+        let m = self.size();
+        if let (Network::SmallWorld { degree, .. }, true) = (self.network, m > 0) {
+            // The lines of the farthest neighbours on either side (one line holds 512 nodes),
+            // found as `refer` finds them, with no division.
+            let farthest = degree as u64 / 2 * 2;
+            self.prefetch(ring_neighbour(node as u64, farthest, m));
+            self.prefetch(ring_neighbour(node as u64, farthest + 1, m));
         }
     }
 

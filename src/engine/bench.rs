@@ -278,6 +278,15 @@ fn share(total: u64, k: u64) -> u64 {
     total / BLOCKS + u64::from(k < total % BLOCKS)
 }
 
+/// The bare loop's blocks, numbered, one rayon job each, as the run's shards (see
+/// `world::replicate`): no thread is left with a run of blocks the others cannot share.
+fn blocks() -> impl ParallelIterator<Item = u64> {
+    (0..BLOCKS as u32)
+        .into_par_iter()
+        .with_max_len(1)
+        .map(u64::from)
+}
+
 /// Draws `d`'s random numbers and nothing else, in parallel on the engine's generator: the
 /// twins' ([`bare_twins`]), then the events' and the market's ([`bare_events`]). Returns a sum
 /// so nothing is optimised away.
@@ -289,12 +298,7 @@ pub fn bare_loop(b: &Behaviour, d: &Draws) -> f64 {
 /// [`Priors::draw_only`]).
 pub fn bare_twins(b: &Behaviour, d: &Draws) -> f64 {
     let priors = Priors::new(b);
-    (0..BLOCKS as u32)
-        .into_par_iter()
-        // One block a job, as the run's shards (see `world::replicate`): no thread is left
-        // with a run of blocks the others cannot share.
-        .with_max_len(1)
-        .map(u64::from)
+    blocks()
         .map(|k| {
             let first = k * (d.twins / BLOCKS) + k.min(d.twins % BLOCKS);
             (first..first + share(d.twins, k))
@@ -308,10 +312,7 @@ pub fn bare_twins(b: &Behaviour, d: &Draws) -> f64 {
 /// and the market's numbers, each in one loop.
 pub fn bare_events(b: &Behaviour, d: &Draws) -> f64 {
     let spend = Gamma::new(b.spend.p, 1.0).unwrap_or(Gamma::new(1.0, 1.0).expect("valid"));
-    (0..BLOCKS as u32)
-        .into_par_iter()
-        .with_max_len(1)
-        .map(u64::from)
+    blocks()
         .map(|k| {
             let mut acc = 0.0;
             let mut r = rng::stream(1, 0, k);

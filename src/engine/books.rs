@@ -3,17 +3,9 @@
 
 use super::ctx::Ctx;
 use super::policy::Policy;
+use super::referrals::{Referral, Referrals};
 use super::twin::{FIRST, Twin};
 use crate::metrics::{CLV_BINS, Day, Series, idx};
-
-/// A referral: who made it, from which node, and the reward promised.
-#[derive(Debug, Clone, Copy)]
-pub struct Referral {
-    /// Referrer's node.
-    pub node: u32,
-    /// Reward per customer won.
-    pub reward: f64,
-}
 
 /// One arm's accounts for one shard, over the days it can see: the shared history's up to
 /// the fork, an arm's from it (fresh memory is slow to touch, so neither holds the other's
@@ -25,7 +17,7 @@ pub struct Books {
     /// Metrics of days `first..`: `series.days[0]` is day `first`.
     pub series: Series,
     /// Referrals made on each day held, in the order of the twins that made them.
-    referrals: Vec<Vec<Referral>>,
+    referrals: Referrals,
     /// Difference array of per-day intervention costs charged per targeted customer.
     cost_diff: Vec<f64>,
 }
@@ -37,7 +29,7 @@ impl Books {
         Books {
             first: days.start,
             series: Series::window(horizon as usize, days.start as usize..days.end as usize),
-            referrals: vec![Vec::new(); n],
+            referrals: Referrals::new(days.start, n as u32),
             cost_diff: vec![0.0; n + 1],
         }
     }
@@ -91,12 +83,13 @@ impl Books {
     /// Records a referral made on `day`.
     #[inline]
     pub fn refer(&mut self, day: u32, r: Referral) {
-        self.referrals[(day - self.first) as usize].push(r);
+        self.referrals.push(day, r);
     }
 
-    /// Moves the referrals made on `day` to the end of `out`.
+    /// Moves the referrals made on `day` to the end of `out`, in the order made (days are
+    /// read in increasing order, each once).
     pub fn take_referrals(&mut self, day: u32, out: &mut Vec<Referral>) {
-        out.append(&mut self.referrals[(day - self.first) as usize]);
+        self.referrals.take(day, out);
     }
 
     /// Books per-customer-per-day intervention costs for days [from, to) of one twin.

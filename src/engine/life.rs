@@ -5,9 +5,10 @@
 
 use rand::RngExt;
 
-use super::books::{Books, Referral};
+use super::books::Books;
 use super::ctx::Ctx;
 use super::policy::Effects;
+use super::referrals::Referral;
 use super::rng::TwinRng;
 use super::twin::{ALIVE, FIRST, SCARRED, Twin, UNDRAWN};
 use crate::metrics::idx;

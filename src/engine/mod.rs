@@ -15,6 +15,7 @@ pub mod hint;
 pub mod life;
 pub mod market;
 pub mod policy;
+pub mod referrals;
 pub mod rng;
 pub mod shard;
 pub mod spawn;

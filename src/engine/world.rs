@@ -11,11 +11,12 @@
 
 use rayon::prelude::*;
 
-use super::books::{Books, Referral};
+use super::books::Books;
 use super::cluster::{Cluster, gather_by_key, put_record};
 use super::ctx::Ctx;
 use super::life;
 use super::market::Market;
+use super::referrals::Referral;
 use super::shard::{SHARD_SIZE, Shard, live_alone};
 use super::spawn::{Prepared, newcomer};
 use super::{MARKET_STREAM, Replication, rng};

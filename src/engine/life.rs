@@ -113,10 +113,10 @@ fn events_with(tw: &mut Twin, rng: &mut TwinRng, ctx: &Ctx, books: &mut Books, e
             // instructions.
             let budget = ahead.unwrap_or_else(|| exponential(rng));
             (tw.next, day) = next_time(tw, ctx, books, t, (rate, s.steady), budget);
-            within = ctx.discount_within_day(tw.next, day);
             if !(tw.next < until && tw.next < end) {
                 break;
             }
+            within = ctx.discount_within_day(tw.next, day);
         }
     }
 }

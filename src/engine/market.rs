@@ -71,11 +71,11 @@ impl Market {
     pub fn prefetch_neighbours(&self, node: u32) {
         let m = self.size();
         if let (Network::SmallWorld { degree, .. }, true) = (self.network, m > 0) {
-            // The lines of the farthest neighbours on either side (one line holds 512 nodes),
-            // found as `refer` finds them, with no division.
-            let farthest = degree as u64 / 2 * 2;
-            self.prefetch(ring_neighbour(node as u64, farthest, m));
-            self.prefetch(ring_neighbour(node as u64, farthest + 1, m));
+            // The lines of the farthest neighbours on either side (one line holds 512 nodes):
+            // the last two of `refer`'s draws, forward then back, found as it finds them.
+            let last = (degree as u64).saturating_sub(1);
+            self.prefetch(ring_neighbour(node as u64, last.saturating_sub(1), m));
+            self.prefetch(ring_neighbour(node as u64, last, m));
         }
     }
 
